@@ -1,0 +1,56 @@
+import { DynamicModule, Global, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { baseApiController } from './baseapi/base-api.controller';
+import { ProcessInfo } from './common/process-info';
+import { MESSAGE_BUS, NOVA_CONF, PROCESS_INFO } from './common/tokens';
+import type { NovaConf } from './config/options';
+import { ConductorManager } from './conductor/conductor.manager';
+import { ConductorRpcClient } from './conductor/conductor.rpc-client';
+import { DatabaseModule } from './db/database.module';
+import { Role, ROLE_SPECS, rolesNeedDatabase } from './roles';
+import type { MessageBus } from './rpc/message-bus';
+import { HeartbeatService } from './servicegroup/heartbeat.service';
+
+/** Values every module may inject: configuration, this process's identity, the bus, RPC clients. */
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(conf: NovaConf, info: ProcessInfo, bus: MessageBus): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: NOVA_CONF, useValue: conf },
+        { provide: PROCESS_INFO, useValue: info },
+        { provide: MESSAGE_BUS, useValue: bus },
+        ConductorRpcClient,
+        HeartbeatService,
+      ],
+      exports: [NOVA_CONF, PROCESS_INFO, MESSAGE_BUS, ConductorRpcClient, HeartbeatService],
+    };
+  }
+}
+
+/** What each role adds to the process. Later issues grow these (API controllers, managers, ...). */
+function roleModule(role: Role): ModuleMetadata {
+  const topic = ROLE_SPECS[role].topic;
+  const controllers: Type<unknown>[] = topic ? [baseApiController(topic)] : [];
+  if (role === 'conductor') controllers.push(ConductorManager);
+  return { controllers };
+}
+
+@Module({})
+export class AppModule {
+  /**
+   * The process for the given roles. The bus is created before Nest (the transport strategy
+   * needs it first) and closed after it, by main.ts.
+   */
+  static forRoles(conf: NovaConf, info: ProcessInfo, bus: MessageBus): DynamicModule {
+    const imports: DynamicModule[] = [CoreModule.forRoot(conf, info, bus)];
+    if (rolesNeedDatabase(info.roles)) imports.push(DatabaseModule.forRoot());
+    const parts = info.roles.map(roleModule);
+    return {
+      module: AppModule,
+      imports,
+      controllers: parts.flatMap((p) => p.controllers ?? []),
+    };
+  }
+}

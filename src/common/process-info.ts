@@ -1,0 +1,7 @@
+import { Role } from '../roles';
+
+/** What this process is: its roles and host name, fixed at boot. */
+export interface ProcessInfo {
+  roles: Role[];
+  host: string;
+}

@@ -1,0 +1,52 @@
+import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NOVA_CONF, API_DB, MAIN_DB } from '../common/tokens';
+import type { NovaConf } from '../config/options';
+import { DatabaseName, openDataSource, resolveDbTarget } from './data-source';
+import { ServiceRepository } from './repositories/service.repository';
+import { assertSchemaCurrent, syncSchema } from './schema';
+
+/** Opens one database, checks its schema (an in-memory one is created on the spot: nothing else could sync it). */
+export async function openCheckedDatabase(name: DatabaseName, conf: NovaConf): Promise<DataSource> {
+  const section = name === 'main' ? conf.database : conf.api_database;
+  const target = resolveDbTarget(name, { connection: section.connection, statePath: conf.DEFAULT.state_path });
+  const ds = await openDataSource(name, target, section.max_pool_size);
+  try {
+    if (target.engine === 'sqlite' && target.memory) await syncSchema(ds);
+    else await assertSchemaCurrent(ds, name);
+  } catch (err) {
+    await ds.destroy();
+    throw err;
+  }
+  return ds;
+}
+
+@Injectable()
+class DatabaseLifecycle implements OnApplicationShutdown {
+  private readonly logger = new Logger('db');
+  constructor(@Inject(MAIN_DB) private readonly main: DataSource, @Inject(API_DB) private readonly api: DataSource) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const ds of [this.main, this.api]) {
+      if (ds.isInitialized) await ds.destroy().catch((e: unknown) => this.logger.warn(`closing the database: ${String(e)}`));
+    }
+  }
+}
+
+/** The databases, for processes whose roles use them (never nova-compute). Only repositories touch TypeORM. */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: DatabaseModule,
+      providers: [
+        { provide: MAIN_DB, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => openCheckedDatabase('main', conf) },
+        { provide: API_DB, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => openCheckedDatabase('api', conf) },
+        { provide: ServiceRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new ServiceRepository(ds) },
+        DatabaseLifecycle,
+      ],
+      exports: [MAIN_DB, API_DB, ServiceRepository],
+    };
+  }
+}

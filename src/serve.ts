@@ -1,0 +1,79 @@
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { ConfigError } from './common/errors';
+import { NovaLogger } from './common/logger';
+import type { NovaConf } from './config/options';
+import { missingInProcessPeers, Role, ROLE_SPECS } from './roles';
+import { busOptionsFromConf } from './rpc/bus-config';
+import { createBus } from './rpc/bus-factory';
+import { BusTransportStrategy } from './rpc/nest-transport';
+import { HeartbeatService } from './servicegroup/heartbeat.service';
+
+import { VERSION } from './common/version';
+
+/**
+ * Runs the given roles until SIGTERM/SIGINT. Shutdown order: stop heartbeats, stop taking RPC
+ * work and let handlers in flight finish (bounded by graceful_shutdown_timeout), close the bus,
+ * then let Nest close the databases.
+ */
+export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): Promise<void> {
+  const host = conf.DEFAULT.host;
+  const busOptions = busOptionsFromConf(conf);
+  if (!busOptions.transportUrl) {
+    const missing = missingInProcessPeers(roles);
+    if (missing) throw new ConfigError([missing]);
+  }
+  const programName = roles.length === 1 ? ROLE_SPECS[roles[0]].binary : 'nova';
+  const logger = new NovaLogger({ debug: conf.DEFAULT.debug, logFile: conf.DEFAULT.log_file, logDir: conf.DEFAULT.log_dir, programName });
+  for (const w of warnings) logger.warn(w, 'config');
+
+  const bus = await createBus(busOptions);
+  let app;
+  try {
+    app = await NestFactory.createMicroservice(AppModule.forRoles(conf, { roles, host }, bus), {
+      strategy: new BusTransportStrategy(bus, host),
+      logger,
+      abortOnError: false,
+    });
+    await app.listen();
+  } catch (err) {
+    await bus.close(0).catch(() => undefined);
+    throw err;
+  }
+  const heartbeat = app.get(HeartbeatService);
+  logger.log(`nova-ts ${VERSION} running ${roles.join(', ')} on host ${host} (bus: ${bus.transportName}, pid ${process.pid})`, 'service');
+  void heartbeat.start();
+
+  const graceMs = conf.DEFAULT.graceful_shutdown_timeout * 1000;
+  // With the in-process bus and SQLite nothing else holds the event loop open.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn(`${signal} again: exiting now`, 'service');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.log(`${signal} received: finishing work in flight (up to ${conf.DEFAULT.graceful_shutdown_timeout}s), then exiting`, 'service');
+      const hardStop = setTimeout(() => {
+        logger.error('graceful shutdown took too long: exiting', 'service');
+        process.exit(1);
+      }, graceMs + 5_000);
+      hardStop.unref();
+      heartbeat.stop();
+      clearInterval(keepAlive);
+      bus
+        .close(graceMs)
+        .catch((e: unknown) => logger.warn(`closing the bus: ${String(e)}`, 'service'))
+        .then(() => app.close())
+        .catch((e: unknown) => logger.warn(`closing: ${String(e)}`, 'service'))
+        .finally(() => {
+          logger.log('stopped', 'service');
+          resolve();
+        });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
