@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { ApiModule } from './api/api.module';
 import { baseApiController } from './baseapi/base-api.controller';
 import { ProcessInfo } from './common/process-info';
 import { MESSAGE_BUS, NOVA_CONF, PROCESS_INFO } from './common/tokens';
@@ -34,7 +35,7 @@ function roleModule(role: Role): ModuleMetadata {
   const topic = ROLE_SPECS[role].topic;
   const controllers: Type<unknown>[] = topic ? [baseApiController(topic)] : [];
   if (role === 'conductor') controllers.push(ConductorManager);
-  return { controllers };
+  return { controllers, imports: role === 'api' ? [ApiModule] : [] };
 }
 
 @Module({})
@@ -44,12 +45,12 @@ export class AppModule {
    * needs it first) and closed after it, by main.ts.
    */
   static forRoles(conf: NovaConf, info: ProcessInfo, bus: MessageBus): DynamicModule {
-    const imports: DynamicModule[] = [CoreModule.forRoot(conf, info, bus)];
+    const imports: ModuleMetadata['imports'] = [CoreModule.forRoot(conf, info, bus)];
     if (rolesNeedDatabase(info.roles)) imports.push(DatabaseModule.forRoot());
     const parts = info.roles.map(roleModule);
     return {
       module: AppModule,
-      imports,
+      imports: [...imports, ...parts.flatMap((p) => p.imports ?? [])],
       controllers: parts.flatMap((p) => p.controllers ?? []),
     };
   }

@@ -1,3 +1,4 @@
+import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { ConfigError } from './common/errors';
@@ -28,14 +29,18 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
   for (const w of warnings) logger.warn(w, 'config');
 
   const bus = await createBus(busOptions);
-  let app;
+  let app: INestApplicationContext & { close(): Promise<void> };
   try {
-    app = await NestFactory.createMicroservice(AppModule.forRoles(conf, { roles, host }, bus), {
-      strategy: new BusTransportStrategy(bus, host),
-      logger,
-      abortOnError: false,
-    });
-    await app.listen();
+    const module = AppModule.forRoles(conf, { roles, host }, bus);
+    const strategy = new BusTransportStrategy(bus, host);
+    if (roles.includes('api')) {
+      const { startApiServer } = await import('./api/api-server');
+      app = await startApiServer(module, strategy, conf, logger);
+    } else {
+      const micro = await NestFactory.createMicroservice(module, { strategy, logger, abortOnError: false });
+      await micro.listen();
+      app = micro;
+    }
   } catch (err) {
     await bus.close(0).catch(() => undefined);
     throw err;

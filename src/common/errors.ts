@@ -53,3 +53,23 @@ export class SchemaVersionError extends NovaError {}
 export class ServiceUnavailable extends NovaError {
   override readonly code = 503;
 }
+
+/** 401: no valid token. */
+export class Unauthorized extends NovaError {
+  override readonly code = 401;
+  override readonly faultName = 'unauthorized';
+}
+
+/** 415: a body that is not JSON. */
+export class UnsupportedMediaType extends NovaError {
+  override readonly code = 415;
+  override readonly faultName = 'badMediaType';
+}
+
+/** 410: an API Nova removed. */
+export class Gone extends NovaError {
+  override readonly code = 410;
+  constructor(message = 'This resource is no longer available. No forwarding address is given.') {
+    super(message);
+  }
+}

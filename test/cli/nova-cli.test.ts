@@ -68,7 +68,7 @@ describe('the nova binary: usage and bad input', () => {
   });
 
   it('a service refuses an un-synced database and says what to run', () => {
-    const f = writeConf(dir, 'fresh.conf', `[DEFAULT]\nstate_path = ${dir}/fresh\n`);
+    const f = writeConf(dir, 'fresh.conf', `[DEFAULT]\nstate_path = ${dir}/fresh\n[api]\nauth_strategy = noauth2\n`);
     assertCleanFailure(runNova(['--role=all', '--config-file', f]), 1, /has no schema yet: run 'nova db sync'/);
   });
 
@@ -88,7 +88,7 @@ describe('the all-in-one cloud (embedded SQLite, in-process bus)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('db sync is idempotent, every role registers and is up, SIGTERM stops it cleanly', async () => {
-    const f = writeConf(dir, 'aio.conf', `[DEFAULT]\nstate_path = ${dir}/state\nreport_interval = 1\nservice_down_time = 5\n`);
+    const f = writeConf(dir, 'aio.conf', `[DEFAULT]\nstate_path = ${dir}/state\nreport_interval = 1\nservice_down_time = 5\nosapi_compute_listen = 127.0.0.1\nosapi_compute_listen_port = 0\n[api]\nauth_strategy = noauth2\n`);
     const first = runNova(['db', 'sync', '--config-file', f]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /main database \(sqlite:\/\/\/.*nova\.sqlite\): applied MainInitialSchema/);

@@ -1,0 +1,43 @@
+import { DynamicModule, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ServiceUnavailable } from '../common/errors';
+import type { NovaConf } from '../config/options';
+import type { BusTransportStrategy } from '../rpc/nest-transport';
+import { AUTH_STRATEGY } from './auth/auth-strategy.provider';
+import type { AuthStrategy } from './auth/identity';
+import { ApiExceptionFilter } from './errors/api-exception.filter';
+import { installApiHooks, rewriteProjectUrl } from './http/api-http';
+import { PolicyService } from './policy/policy.service';
+
+/**
+ * Starts the process as an HTTP application (the `api` role) that also serves its RPC topics:
+ * fastify on `osapi_compute_listen:osapi_compute_listen_port`, Nova's HTTP edge installed as
+ * hooks, every controller behind one exception filter.
+ */
+export async function startApiServer(module: DynamicModule, strategy: BusTransportStrategy, conf: NovaConf, logger: LoggerService): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ rewriteUrl: rewriteProjectUrl, bodyLimit: 1024 * 1024, logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false, bodyParser: false });
+  const policy = app.get(PolicyService);
+  const auth = app.get<AuthStrategy>(AUTH_STRATEGY);
+  installApiHooks(app.getHttpAdapter().getInstance(), {
+    auth,
+    isAdmin: (roles, userId, projectId) => policy.isAdmin(roles, userId, projectId),
+    authUri: conf.keystone_authtoken.www_authenticate_uri,
+  });
+  app.useGlobalFilters(new ApiExceptionFilter(conf.keystone_authtoken.www_authenticate_uri));
+  app.connectMicroservice({ strategy }, { inheritAppConfig: false });
+  await app.startAllMicroservices();
+  const host = conf.DEFAULT.osapi_compute_listen;
+  const port = conf.DEFAULT.osapi_compute_listen_port;
+  try {
+    await app.listen(port, host);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw new ServiceUnavailable(`nova-api cannot listen on ${host}:${port}: ${(err as Error).message}`);
+  }
+  const address = app.getHttpServer().address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  logger.log(`Compute API listening on http://${host}:${actual}/ (auth: ${auth.name}, policy: ${policy.source})`, 'api');
+  return app;
+}
