@@ -23,7 +23,8 @@ export default tseslint.config(
     files: [
       'src/config/ini-parser.ts', 'src/config/option-types.ts', 'src/config/options/**/*.ts',
       'src/config/interpolate.ts', 'src/db/connection-url.ts', 'src/rpc/envelope.ts',
-      'src/servicegroup/liveness.ts', 'src/cli/argv.ts', 'src/scheduler/filters/**/*.ts',
+      'src/servicegroup/liveness.ts', 'src/servicegroup/availability-zones.ts', 'src/api/policy/policy-engine.ts',
+      'src/api/microversion/api-version.ts', 'src/cli/argv.ts', 'src/scheduler/filters/**/*.ts',
       'src/scheduler/weighers/**/*.ts',
     ],
     rules: {

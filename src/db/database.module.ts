@@ -3,6 +3,9 @@ import { DataSource } from 'typeorm';
 import { NOVA_CONF, API_DB, MAIN_DB } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { DatabaseName, openDataSource, resolveDbTarget } from './data-source';
+import { AggregateRepository } from './repositories/aggregate.repository';
+import { ComputeNodeRepository } from './repositories/compute-node.repository';
+import { ServerGroupRepository } from './repositories/server-group.repository';
 import { ServiceRepository } from './repositories/service.repository';
 import { assertSchemaCurrent, syncSchema } from './schema';
 
@@ -44,9 +47,16 @@ export class DatabaseModule {
         { provide: MAIN_DB, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => openCheckedDatabase('main', conf) },
         { provide: API_DB, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => openCheckedDatabase('api', conf) },
         { provide: ServiceRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new ServiceRepository(ds) },
+        { provide: ComputeNodeRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new ComputeNodeRepository(ds) },
+        {
+          provide: AggregateRepository,
+          inject: [API_DB, NOVA_CONF],
+          useFactory: (ds: DataSource, conf: NovaConf) => new AggregateRepository(ds, { reservedZone: conf.DEFAULT.internal_service_availability_zone }),
+        },
+        { provide: ServerGroupRepository, inject: [API_DB], useFactory: (ds: DataSource) => new ServerGroupRepository(ds) },
         DatabaseLifecycle,
       ],
-      exports: [MAIN_DB, API_DB, ServiceRepository],
+      exports: [MAIN_DB, API_DB, ServiceRepository, ComputeNodeRepository, AggregateRepository, ServerGroupRepository],
     };
   }
 }
