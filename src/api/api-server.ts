@@ -1,5 +1,5 @@
 import { DynamicModule, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ServiceUnavailable } from '../common/errors';
 import type { NovaConf } from '../config/options';
@@ -7,6 +7,7 @@ import type { BusTransportStrategy } from '../rpc/nest-transport';
 import { AUTH_STRATEGY } from './auth/auth-strategy.provider';
 import type { AuthStrategy } from './auth/identity';
 import { ApiExceptionFilter } from './errors/api-exception.filter';
+import { DefaultStatusInterceptor } from './http/default-status.interceptor';
 import { installApiHooks, rewriteProjectUrl } from './http/api-http';
 import { PolicyService } from './policy/policy.service';
 
@@ -26,6 +27,7 @@ export async function startApiServer(module: DynamicModule, strategy: BusTranspo
     authUri: conf.keystone_authtoken.www_authenticate_uri,
   });
   app.useGlobalFilters(new ApiExceptionFilter(conf.keystone_authtoken.www_authenticate_uri));
+  app.useGlobalInterceptors(new DefaultStatusInterceptor(app.get(Reflector)));
   app.connectMicroservice({ strategy }, { inheritAppConfig: false });
   await app.startAllMicroservices();
   const host = conf.DEFAULT.osapi_compute_listen;

@@ -3,13 +3,28 @@ import { NOVA_CONF } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { AUTH_STRATEGY, createAuthStrategy } from './auth/auth-strategy.provider';
 import { PolicyService } from './policy/policy.service';
+import { ExtensionsController, RemovedApisController } from './controllers/extensions.controller';
+import { AggregatesController } from './controllers/aggregates.controller';
+import { AvailabilityZonesController } from './controllers/availability-zones.controller';
+import { FlavorExtrasController } from './controllers/flavor-extras.controller';
+import { FlavorsController } from './controllers/flavors.controller';
+import { HypervisorsController } from './controllers/hypervisors.controller';
+import { KeypairsController } from './controllers/keypairs.controller';
+import { QuotasController } from './controllers/quotas.controller';
+import { ServerGroupsController } from './controllers/server-groups.controller';
 import { ServicesController } from './controllers/services.controller';
+import { UsageService } from './usage.service';
+import { ZonesService } from './zones.service';
 import { VersionsController } from './versions/versions.controller';
 
 /** The `api` role: the Compute API v2.1 controllers and what they share. */
 @Module({
-  controllers: [VersionsController, ServicesController],
-  providers: [PolicyService, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
+  controllers: [
+    VersionsController, ServicesController, ExtensionsController, AvailabilityZonesController, AggregatesController,
+    ServerGroupsController, HypervisorsController, FlavorsController, FlavorExtrasController, KeypairsController, QuotasController,
+    RemovedApisController,
+  ],
+  providers: [PolicyService, ZonesService, UsageService, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
   exports: [PolicyService, AUTH_STRATEGY],
 })
 export class ApiModule {}

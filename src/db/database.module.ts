@@ -5,6 +5,10 @@ import type { NovaConf } from '../config/options';
 import { DatabaseName, openDataSource, resolveDbTarget } from './data-source';
 import { AggregateRepository } from './repositories/aggregate.repository';
 import { ComputeNodeRepository } from './repositories/compute-node.repository';
+import { FlavorRepository } from './repositories/flavor.repository';
+import { InstanceUsageRepository } from './repositories/instance-usage.repository';
+import { KeyPairRepository } from './repositories/keypair.repository';
+import { QuotaRepository } from './repositories/quota.repository';
 import { ServerGroupRepository } from './repositories/server-group.repository';
 import { ServiceRepository } from './repositories/service.repository';
 import { assertSchemaCurrent, syncSchema } from './schema';
@@ -54,9 +58,16 @@ export class DatabaseModule {
           useFactory: (ds: DataSource, conf: NovaConf) => new AggregateRepository(ds, { reservedZone: conf.DEFAULT.internal_service_availability_zone }),
         },
         { provide: ServerGroupRepository, inject: [API_DB], useFactory: (ds: DataSource) => new ServerGroupRepository(ds) },
+        { provide: FlavorRepository, inject: [API_DB], useFactory: (ds: DataSource) => new FlavorRepository(ds) },
+        { provide: KeyPairRepository, inject: [API_DB], useFactory: (ds: DataSource) => new KeyPairRepository(ds) },
+        { provide: QuotaRepository, inject: [API_DB, NOVA_CONF], useFactory: (ds: DataSource, conf: NovaConf) => new QuotaRepository(ds, conf.quota) },
+        { provide: InstanceUsageRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new InstanceUsageRepository(ds) },
         DatabaseLifecycle,
       ],
-      exports: [MAIN_DB, API_DB, ServiceRepository, ComputeNodeRepository, AggregateRepository, ServerGroupRepository],
+      exports: [
+        MAIN_DB, API_DB, ServiceRepository, ComputeNodeRepository, AggregateRepository, ServerGroupRepository, FlavorRepository,
+        KeyPairRepository, QuotaRepository, InstanceUsageRepository,
+      ],
     };
   }
 }

@@ -1,36 +1,92 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
-import { IsDefined, IsOptional } from 'class-validator';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
+import { registerDecorator } from 'class-validator';
 import { Invalid, NotFound } from '../../common/errors';
-import { NOVA_CONF } from '../../common/tokens';
-import type { NovaConf } from '../../config/options';
+import { AggregateRepository } from '../../db/repositories/aggregate.repository';
 import { ServiceRepository } from '../../db/repositories/service.repository';
 import type { ServiceRecord } from '../../objects/service.object';
-import { isServiceUp } from '../../servicegroup/liveness';
+import { serviceZone, zonesByHost } from '../../servicegroup/availability-zones';
 import { QueryParams, ReqCtx } from '../http/req-ctx.decorator';
 import { Query, single } from '../http/query';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
 import { requireObject, validateObject } from '../validation/validate';
-import { NovaBoolean, NovaEnum, NovaString, toBool } from '../validation/nova-validators';
+import { NovaEnum, NovaString, Optional, Required } from '../validation/nova-validators';
+import { pyRepr } from '../validation/py-repr';
 import { serviceView } from '../views/service.view';
+import { ZonesService } from '../zones.service';
 
 const P = 'os_compute_api:os-services';
-/** The API service does not list itself, as Nova hides nova-osapi_compute and nova-metadata. */
-const HIDDEN_BINARIES = ['nova-api'];
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** API services are not RPC services and never heartbeat, so Nova leaves them out of the list. */
+const HIDDEN_BINARIES = ['nova-api', 'nova-osapi_compute', 'nova-metadata'];
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+/** parameter_types.fqdn */
+const FQDN = /^[a-zA-Z0-9-._]*$/;
 
-class LegacyServiceUpdate {
-  @IsDefined() @NovaString(1, 255) host!: string;
-  @IsDefined() @NovaString(1, 255) binary!: string;
-  @IsOptional() @NovaString(1, 255) disabled_reason?: string;
-  @IsOptional() @NovaBoolean() forced_down?: unknown;
+/** parameter_types.boolean: exactly these values (no integers), unlike the looser `bool_from_string`. */
+const SCHEMA_BOOLEANS: unknown[] = [
+  true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes',
+  false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no',
+];
+const TRUE_STRINGS = ['true', '1', 'on', 'yes'];
+
+function SchemaBoolean() {
+  return (object: object, propertyName: string) => {
+    let last = '';
+    registerDecorator({
+      name: 'novaSchemaBoolean',
+      target: object.constructor,
+      propertyName,
+      options: { message: () => last },
+      validator: {
+        validate(v: unknown) {
+          if (typeof v !== 'boolean' && typeof v !== 'string') last = `${pyRepr(v)} is not of type 'boolean', 'string'`;
+          else if (!SCHEMA_BOOLEANS.includes(v)) last = `${pyRepr(v)} is not one of ${pyRepr(SCHEMA_BOOLEANS)}`;
+          else return true;
+          return false;
+        },
+      },
+    });
+  };
 }
 
+function schemaBool(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && TRUE_STRINGS.includes(v.toLowerCase()));
+}
+
+/** schemas/services.py `update` (2.0–2.10). */
+class LegacyServiceUpdate {
+  @Required() @NovaString(1, 255, FQDN) host!: string;
+  @Required() @NovaString(1, 255) binary!: string;
+  @Optional() @NovaString(1, 255) disabled_reason?: string;
+}
+
+/** `update_v211`: adds forced_down. */
+class LegacyServiceUpdate211 extends LegacyServiceUpdate {
+  @Optional() @SchemaBoolean() forced_down?: unknown;
+}
+
+/** `update_v253`. */
 class ServiceUpdate253 {
-  @IsOptional() @NovaEnum(['enabled', 'disabled']) status?: string;
-  @IsOptional() @NovaString(1, 255) disabled_reason?: string;
-  @IsOptional() @NovaBoolean() forced_down?: unknown;
+  @Optional() @NovaEnum(['enabled', 'disabled']) status?: string;
+  @Optional() @NovaString(1, 255) disabled_reason?: string;
+  @Optional() @SchemaBoolean() forced_down?: unknown;
+}
+
+/**
+ * Validates a body whose schema is at the root: errors about the root object itself (required
+ * keys, unexpected keys) carry no "Invalid input for field/attribute" prefix in Nova, as the
+ * jsonschema error has an empty path.
+ */
+function validateRoot<T extends object>(body: unknown, cls: new () => T): T {
+  const obj = requireObject(body);
+  try {
+    return validateObject(obj, cls, 'body');
+  } catch (err) {
+    const prefix = `Invalid input for field/attribute body. Value: ${pyRepr(obj)}. `;
+    if (err instanceof Invalid && err.message.startsWith(prefix)) throw new Invalid(err.message.slice(prefix.length));
+    throw err;
+  }
 }
 
 /** `/os-services`: list, enable/disable (with reason), force down, delete. Admin only. */
@@ -38,91 +94,112 @@ class ServiceUpdate253 {
 export class ServicesController {
   constructor(
     private readonly services: ServiceRepository,
+    private readonly aggregates: AggregateRepository,
+    private readonly zones: ZonesService,
     private readonly policy: PolicyService,
-    @Inject(NOVA_CONF) private readonly conf: NovaConf,
   ) {}
 
   @Get()
   async list(@ReqCtx() ctx: RequestContext, @QueryParams() query: Query) {
     this.policy.authorize(ctx, `${P}:list`, {});
-    const rows = await this.services.list({ host: single(query, 'host'), binary: single(query, 'binary') });
-    return { services: rows.filter((s) => !HIDDEN_BINARIES.includes(s.binary)).map((s) => this.view(ctx, s)) };
+    // Nova filters only on non-empty values: `?host=` lists every host.
+    const host = single(query, 'host') || undefined;
+    const binary = single(query, 'binary') || undefined;
+    const rows = (await this.services.list({ host, binary })).filter((s) => !HIDDEN_BINARIES.includes(s.binary));
+    const byHost = zonesByHost(await this.aggregates.list());
+    return { services: rows.map((s) => this.view(ctx, s, byHost)) };
   }
 
-  @Put(':action')
-  async update(@ReqCtx() ctx: RequestContext, @Param('action') action: string, @Body() body: unknown) {
+  @Put(':id')
+  async update(@ReqCtx() ctx: RequestContext, @Param('id') id: string, @Body() body: unknown) {
+    if (atLeast(ctx.version, '2.53')) return this.updateByUuid(ctx, id, body);
+    const b = validateRoot(body, atLeast(ctx.version, '2.11') ? LegacyServiceUpdate211 : LegacyServiceUpdate);
     this.policy.authorize(ctx, `${P}:update`, {});
-    if (atLeast(ctx.version, '2.53')) return this.updateByUuid(ctx, action, body);
-    const b = validateObject(requireObject(body), LegacyServiceUpdate, 'body');
-    const svc = await this.findByHostBinary(b.host, b.binary);
-    switch (action) {
-      case 'enable':
-        await this.services.setDisabled(svc.id, false, null);
-        return { service: { host: svc.host, binary: svc.binary, status: 'enabled' } };
-      case 'disable':
-        await this.services.setDisabled(svc.id, true, null);
-        return { service: { host: svc.host, binary: svc.binary, status: 'disabled' } };
-      case 'disable-log-reason':
-        if (!b.disabled_reason) throw new Invalid('Missing disabled reason field');
-        await this.services.setDisabled(svc.id, true, b.disabled_reason);
-        return { service: { host: svc.host, binary: svc.binary, status: 'disabled', disabled_reason: b.disabled_reason } };
-      case 'force-down': {
-        if (!atLeast(ctx.version, '2.11')) throw new NotFound('Unknown action');
-        if (b.forced_down === undefined) throw new Invalid('Missing forced_down field');
-        const forced = toBool(b.forced_down);
-        await this.services.setForcedDown(svc.id, forced);
-        return { service: { host: svc.host, binary: svc.binary, forced_down: forced } };
-      }
-      default:
-        throw new NotFound('Unknown action');
+    const action = id;
+    const actions = ['enable', 'disable', 'disable-log-reason', ...(atLeast(ctx.version, '2.11') ? ['force-down'] : [])];
+    if (!actions.includes(action)) throw new NotFound('Unknown action');
+    if (action === 'force-down') {
+      const forced = (b as LegacyServiceUpdate211).forced_down;
+      if (forced === undefined) throw new Invalid('Missing forced_down field');
+      const svc = await this.findComputeByHostBinary(b.host, b.binary);
+      await this.services.setForcedDown(svc.id, schemaBool(forced));
+      return { service: { host: b.host, binary: b.binary, forced_down: schemaBool(forced) } };
     }
+    let reason: string | null = null;
+    if (action === 'disable-log-reason') {
+      if (b.disabled_reason === undefined) throw new Invalid('Missing disabled reason field');
+      reason = b.disabled_reason;
+    }
+    const disabled = action !== 'enable';
+    const svc = await this.findComputeByHostBinary(b.host, b.binary);
+    await this.services.setDisabled(svc.id, disabled, reason);
+    const service: Record<string, unknown> = { host: b.host, binary: b.binary, status: disabled ? 'disabled' : 'enabled' };
+    if (reason) service.disabled_reason = reason;
+    return { service };
   }
 
   @Delete(':id')
   @HttpCode(204)
   async remove(@ReqCtx() ctx: RequestContext, @Param('id') id: string): Promise<void> {
     this.policy.authorize(ctx, `${P}:delete`, {});
-    const svc = await this.findById(ctx, id);
+    if (atLeast(ctx.version, '2.53')) {
+      if (!UUID_RE.test(id)) throw new Invalid(`Invalid uuid ${id}`);
+    } else if (!/^[-+]?[0-9]+$/.test(id)) {
+      throw new Invalid('Invalid input received: id must be an integer');
+    }
+    const svc = await this.findById(id);
+    if (!svc) throw new NotFound(`Service ${id} not found.`);
+    if (svc.binary === 'nova-compute') {
+      // Instances and migrations arrive with the lifecycle issue: no host carries any yet.
+      // The host leaves every aggregate (so its zone goes with it), as Nova does.
+      await this.aggregates.removeHostEverywhere(svc.host);
+    }
     await this.services.softDelete(svc.id);
   }
 
   private async updateByUuid(ctx: RequestContext, id: string, body: unknown) {
-    const b = validateObject(requireObject(body), ServiceUpdate253, 'body');
-    if (b.status === undefined && b.forced_down === undefined && b.disabled_reason === undefined) {
-      throw new Invalid('No updates were requested. Fields \'status\' or \'forced_down\' should be specified.');
+    const b = validateRoot(body, ServiceUpdate253);
+    if (!UUID_RE.test(id)) throw new Invalid(`Invalid uuid ${id}`);
+    this.policy.authorize(ctx, `${P}:update`, {});
+    let svc = await this.findById(id);
+    if (!svc) throw new NotFound(`Service ${id} could not be found.`);
+    if (svc.binary !== 'nova-compute') {
+      throw new Invalid(`Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`);
     }
-    if (b.disabled_reason !== undefined && b.status !== 'disabled') {
-      throw new Invalid("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+    if (b.status === 'enabled' && b.disabled_reason) throw new Invalid("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+    // `disabled_reason` without `status` changes nothing, as in Nova.
+    if (b.status === undefined && b.forced_down === undefined) {
+      throw new Invalid("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
     }
-    let svc = await this.findById(ctx, id);
-    if (svc.binary !== 'nova-compute') throw new Invalid(`Updating a ${svc.binary} service is not supported. Only nova-compute services can be updated.`);
-    if (b.status !== undefined) svc = await this.services.setDisabled(svc.id, b.status === 'disabled', b.disabled_reason ?? null);
-    if (b.forced_down !== undefined) svc = await this.services.setForcedDown(svc.id, toBool(b.forced_down));
-    return { service: this.view(ctx, svc) };
+    if (b.status !== undefined) svc = await this.services.setDisabled(svc.id, b.status === 'disabled', b.status === 'disabled' ? b.disabled_reason ?? null : null);
+    if (b.forced_down !== undefined) svc = await this.services.setForcedDown(svc.id, schemaBool(b.forced_down));
+    const byHost = zonesByHost(await this.aggregates.listForHost(svc.host));
+    return { service: this.view(ctx, svc, byHost) };
   }
 
-  private async findById(ctx: RequestContext, id: string): Promise<ServiceRecord> {
+  /** By uuid (≥2.53) or integer id, as Nova's `_find_service_in_cell` decides by the id's form. */
+  private async findById(id: string): Promise<ServiceRecord | undefined> {
     const all = await this.services.list();
-    if (atLeast(ctx.version, '2.53')) {
-      if (!UUID_RE.test(id)) throw new Invalid(`Invalid uuid ${id}`);
-      const found = all.find((s) => s.uuid === id);
-      if (!found) throw new NotFound(`Service with uuid ${id} could not be found.`);
-      return found;
-    }
-    if (!/^[0-9]+$/.test(id)) throw new Invalid(`Invalid service id ${id}`);
-    const found = all.find((s) => s.id === Number(id));
-    if (!found) throw new NotFound(`Service ${id} could not be found.`);
-    return found;
+    return UUID_RE.test(id) ? all.find((s) => s.uuid === id) : all.find((s) => s.id === Number(id));
   }
 
-  private async findByHostBinary(host: string, binary: string): Promise<ServiceRecord> {
-    const [svc] = await this.services.list({ host, binary });
-    if (!svc) throw new NotFound(`Service ${binary} on host ${host} could not be found.`);
+  /**
+   * Nova's `_update` + `service_update_by_host_and_binary`: only nova-compute may be updated; the
+   * host must be mapped to a cell (it is once a nova-compute service registered on it).
+   */
+  private async findComputeByHostBinary(host: string, binary: string): Promise<ServiceRecord> {
+    if (binary !== 'nova-compute') {
+      throw new Invalid(`Updating a ${binary} service is not supported. Only nova-compute services can be updated.`);
+    }
+    const onHost = await this.services.list({ host });
+    if (!onHost.some((s) => s.binary === 'nova-compute')) throw new NotFound(`Host '${host}' is not mapped to any cell`);
+    const svc = onHost.find((s) => s.binary === binary);
+    if (!svc) throw new NotFound(`Could not find binary ${binary} on host ${host}.`);
     return svc;
   }
 
-  private view(ctx: RequestContext, s: ServiceRecord) {
-    const zone = s.binary === 'nova-compute' ? this.conf.DEFAULT.default_availability_zone : this.conf.DEFAULT.internal_service_availability_zone;
-    return serviceView(ctx.version, { service: s, zone, up: isServiceUp(s, this.conf.DEFAULT.service_down_time) });
+  private view(ctx: RequestContext, s: ServiceRecord, byHost: Map<string, string[]>) {
+    const zone = serviceZone(s, byHost, this.zones.options);
+    return serviceView(ctx.version, { service: s, zone, up: this.zones.isUp(s) });
   }
 }

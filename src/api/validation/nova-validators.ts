@@ -1,7 +1,7 @@
 /**
  * class-validator decorators for Nova's parameter types, with jsonschema-style messages.
  */
-import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, ValidationArguments, ValidationOptions } from 'class-validator';
 import { jsonType, pyRepr } from './py-repr';
 
 function register(name: string, check: (v: unknown) => string | null, options?: ValidationOptions) {
@@ -20,6 +20,27 @@ function register(name: string, check: (v: unknown) => string | null, options?: 
       },
     });
   };
+}
+
+/**
+ * jsonschema's `required`: the key must be present (null is present; the type check decides).
+ * Registered as `isDefined` so validate.ts renders "'x' is a required property".
+ */
+export function Required() {
+  return (object: object, propertyName: string) => {
+    registerDecorator({
+      name: 'isDefined',
+      target: object.constructor,
+      propertyName,
+      options: { always: true },
+      validator: { validate: (value: unknown) => value !== undefined },
+    });
+  };
+}
+
+/** An optional key: validated when present, null included (class-validator's IsOptional skips null). */
+export function Optional() {
+  return ValidateIf((_o: object, value: unknown) => value !== undefined);
 }
 
 /** Nova's integer types: an integer, or a string of digits; within [min, max]. */
@@ -47,6 +68,28 @@ export function NovaString(minLength: number, maxLength: number, pattern?: RegEx
     if ([...v].length < minLength) return `${pyRepr(v)} is too short`;
     if ([...v].length > maxLength) return `${pyRepr(v)} is too long`;
     if (pattern && !pattern.test(v)) return `${pyRepr(v)} does not match '${pattern.source}'`;
+    return null;
+  }, options);
+}
+
+/** A number (or numeric string) within [min, max]; `exclusiveMin` makes the minimum exclusive. */
+export function NovaNumber(min: number, max: number, exclusiveMin = false, options?: ValidationOptions) {
+  return register('novaNumber', (v) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : NaN;
+    if (Number.isNaN(n)) return `${pyRepr(v)} is not of type 'number', 'string'`;
+    if (exclusiveMin ? n <= min : n < min) return `${n} is less than ${exclusiveMin ? 'or equal to ' : ''}the minimum of ${min}`;
+    if (n > max) return `${n} is greater than the maximum of ${max}`;
+    return null;
+  }, options);
+}
+
+/** A string of [min, max] characters, or null. */
+export function NovaNullableString(minLength: number, maxLength: number, options?: ValidationOptions) {
+  return register('novaNullableString', (v) => {
+    if (v === null) return null;
+    if (typeof v !== 'string') return `${pyRepr(v)} is not of type 'string', 'null'`;
+    if ([...v].length < minLength) return `${pyRepr(v)} is too short`;
+    if ([...v].length > maxLength) return `${pyRepr(v)} is too long`;
     return null;
   }, options);
 }
