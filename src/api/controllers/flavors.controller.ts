@@ -17,7 +17,7 @@ import { flavorSummaryView, flavorView } from '../views/flavor.view';
 import { nextLinks } from '../views/format';
 
 const P = 'os_compute_api:os-flavor-manage';
-const NAME = /^(?![\s])[^\x00-\x1f\x7f]*(?<![\s])$/;
+const NAME = /^(?!\s)[^\p{Cc}]*(?<!\s)$/u;
 const FLAVOR_ID = /^(?! )[a-zA-Z0-9. _-]+(?<! )$/;
 const MAX_INT = 2147483647;
 

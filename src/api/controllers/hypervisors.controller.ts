@@ -1,22 +1,31 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { Invalid, NotFound } from '../../common/errors';
+import { NOVA_CONF } from '../../common/tokens';
+import type { NovaConf } from '../../config/options';
 import { ComputeNodeRepository } from '../../db/repositories/compute-node.repository';
 import { ServiceRepository } from '../../db/repositories/service.repository';
 import type { ComputeNodeRecord } from '../../objects/compute-node.object';
+import type { ServiceRecord } from '../../objects/service.object';
 import { QueryParams, ReqCtx } from '../http/req-ctx.decorator';
-import { pageParams, Query, queryBool, rejectUnknown, single } from '../http/query';
+import { pageParams, Query, rejectUnknown, single } from '../http/query';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
+import { pyRepr } from '../validation/py-repr';
 import { hypervisorView } from '../views/hypervisor.view';
 import { nextLinks } from '../views/format';
 import { ZonesService } from '../zones.service';
-import { Inject } from '@nestjs/common';
-import { NOVA_CONF } from '../../common/tokens';
-import type { NovaConf } from '../../config/options';
 
 const P = 'os_compute_api:os-hypervisors';
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+/** parameter_types.boolean */
+const SCHEMA_BOOLEANS = ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
+/** parameter_types.fqdn */
+const FQDN = /^[a-zA-Z0-9-._]*$/;
+
+function notFound(id: string): NotFound {
+  return new NotFound(`Hypervisor with ID '${id}' could not be found.`);
+}
 
 /** `/os-hypervisors`: the compute nodes the computes report, with their service's state. Admin only. */
 @Controller('v2.1/os-hypervisors')
@@ -31,12 +40,14 @@ export class HypervisorsController {
 
   @Get()
   list(@ReqCtx() ctx: RequestContext, @QueryParams() query: Query) {
+    this.checkListQuery(ctx, query);
     this.policy.authorize(ctx, `${P}:list`, {});
     return this.listing(ctx, query, false);
   }
 
   @Get('detail')
   detail(@ReqCtx() ctx: RequestContext, @QueryParams() query: Query) {
+    this.checkListQuery(ctx, query);
     this.policy.authorize(ctx, `${P}:list-detail`, {});
     return this.listing(ctx, query, true);
   }
@@ -50,11 +61,17 @@ export class HypervisorsController {
 
   @Get(':id')
   async show(@ReqCtx() ctx: RequestContext, @Param('id') id: string, @QueryParams() query: Query) {
+    let withServers = false;
+    if (atLeast(ctx.version, '2.53')) {
+      rejectUnknown(query, ['with_servers']);
+      withServers = schemaBool(query, 'with_servers');
+    }
     this.policy.authorize(ctx, `${P}:show`, {});
-    if (atLeast(ctx.version, '2.53')) rejectUnknown(query, ['with_servers']);
     const node = await this.find(ctx, id);
-    const [view] = await this.views(ctx, [node], true, this.withServers(ctx, query));
-    return { hypervisor: view };
+    const service = await this.serviceOf(node);
+    if (!service) throw notFound(id);
+    // Servers per node arrive with the instances table's repository (lifecycle issue).
+    return { hypervisor: this.view(ctx, node, service, true, withServers ? [] : undefined, withServers) };
   }
 
   @Get(':id/uptime')
@@ -62,69 +79,106 @@ export class HypervisorsController {
     if (atLeast(ctx.version, '2.88')) throw new NotFound('The resource could not be found.');
     this.policy.authorize(ctx, `${P}:uptime`, {});
     const node = await this.find(ctx, id);
-    const [view] = await this.views(ctx, [node], false, false);
-    // The hypervisor's uptime comes from its driver over RPC (lifecycle issue); unknown until then.
-    return { hypervisor: { ...view, uptime: null } };
+    const service = await this.serviceOf(node);
+    if (!service) throw notFound(id);
+    // The host's uptime comes from its driver over RPC (lifecycle issue); unknown until then.
+    return { hypervisor: { ...this.view(ctx, node, service, false), uptime: null } };
   }
 
   @Get(':pattern/search')
   async search(@ReqCtx() ctx: RequestContext, @Param('pattern') pattern: string) {
     if (atLeast(ctx.version, '2.53')) throw new NotFound('The resource could not be found.');
     this.policy.authorize(ctx, `${P}:search`, {});
-    const nodes = await this.nodes.list({ hostnamePattern: pattern });
-    if (nodes.length === 0) throw new NotFound(`No hypervisor matching '${pattern}' could be found.`);
-    return { hypervisors: await this.views(ctx, nodes, false, false) };
+    return { hypervisors: await this.views(ctx, await this.byPattern(pattern), false, false) };
   }
 
   @Get(':pattern/servers')
   async servers(@ReqCtx() ctx: RequestContext, @Param('pattern') pattern: string) {
     if (atLeast(ctx.version, '2.53')) throw new NotFound('The resource could not be found.');
     this.policy.authorize(ctx, `${P}:servers`, {});
-    const nodes = await this.nodes.list({ hostnamePattern: pattern });
-    if (nodes.length === 0) throw new NotFound(`No hypervisor matching '${pattern}' could be found.`);
-    return { hypervisors: await this.views(ctx, nodes, false, true) };
+    return { hypervisors: await this.views(ctx, await this.byPattern(pattern), false, true) };
+  }
+
+  /** The query schemas: unknown parameters are ignored before 2.53 and refused from it. */
+  private checkListQuery(ctx: RequestContext, query: Query): void {
+    if (!atLeast(ctx.version, '2.53')) return;
+    rejectUnknown(query, ['limit', 'marker', 'hypervisor_hostname_pattern', 'with_servers']);
+    const pattern = single(query, 'hypervisor_hostname_pattern');
+    if (pattern !== undefined && !FQDN.test(pattern)) {
+      throw new Invalid(`Invalid input for query parameters hypervisor_hostname_pattern. Value: ${pattern}. ${pyRepr(pattern)} does not match '${FQDN.source}'`);
+    }
+    schemaBool(query, 'with_servers');
   }
 
   private async listing(ctx: RequestContext, query: Query, detail: boolean) {
     let limit: number | undefined;
     let marker: string | undefined;
-    let pattern: string | undefined;
-    if (atLeast(ctx.version, '2.53')) {
-      rejectUnknown(query, ['limit', 'marker', 'hypervisor_hostname_pattern', 'with_servers']);
-      pattern = single(query, 'hypervisor_hostname_pattern');
-      if (pattern !== undefined && (single(query, 'limit') !== undefined || single(query, 'marker') !== undefined)) {
+    if (atLeast(ctx.version, '2.33')) ({ limit, marker } = pageParams(query, this.conf.api.max_limit));
+    const pattern = atLeast(ctx.version, '2.53') ? single(query, 'hypervisor_hostname_pattern') : undefined;
+    const withServers = atLeast(ctx.version, '2.53') && schemaBool(query, 'with_servers');
+    let nodes: ComputeNodeRecord[];
+    let links = limit !== undefined;
+    if (pattern !== undefined) {
+      if (query.limit !== undefined || marker) {
         throw new Invalid('Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.');
       }
+      links = false;
+      nodes = await this.byPattern(pattern);
+    } else {
+      const byUuid = atLeast(ctx.version, '2.53');
+      nodes = await this.nodes.list({ limit, marker: marker === undefined ? undefined : byUuid ? marker : Number(marker) });
     }
-    if (atLeast(ctx.version, '2.33')) ({ limit, marker } = pageParams(query, this.conf.api.max_limit));
-    const nodes = await this.nodes.list({ limit, marker: marker === undefined ? undefined : atLeast(ctx.version, '2.53') ? marker : Number(marker), hostnamePattern: pattern });
-    if (pattern !== undefined && nodes.length === 0) throw new NotFound(`No hypervisor matching '${pattern}' could be found.`);
-    const body: Record<string, unknown> = { hypervisors: await this.views(ctx, nodes, detail, this.withServers(ctx, query)) };
-    const last = nodes[nodes.length - 1];
-    const links = limit === undefined ? undefined : nextLinks(ctx, detail ? 'os-hypervisors/detail' : 'os-hypervisors', query, limit, nodes.length, last && String(atLeast(ctx.version, '2.53') ? last.uuid : last.id));
-    if (links) body.hypervisors_links = links;
+    const hypervisors = await this.views(ctx, nodes, detail, withServers);
+    const body: Record<string, unknown> = { hypervisors };
+    if (links && limit !== undefined) {
+      const last = hypervisors[hypervisors.length - 1];
+      const next = nextLinks(ctx, detail ? 'os-hypervisors/detail' : 'os-hypervisors', query, limit, hypervisors.length, last && String(last.id));
+      if (next) body.hypervisors_links = next;
+    }
     return body;
   }
 
-  private withServers(ctx: RequestContext, query: Query): boolean {
-    return atLeast(ctx.version, '2.53') && queryBool(query, 'with_servers') === true;
+  private async byPattern(pattern: string): Promise<ComputeNodeRecord[]> {
+    const nodes = await this.nodes.list({ hostnamePattern: pattern });
+    if (nodes.length === 0) throw new NotFound(`No hypervisor matching '${pattern}' could be found.`);
+    return nodes;
   }
 
+  /** `_validate_id` then the lookup: a uuid from 2.53 (400 otherwise), an integer before (404 otherwise). */
   private async find(ctx: RequestContext, id: string): Promise<ComputeNodeRecord> {
     if (atLeast(ctx.version, '2.53')) {
       if (!UUID_RE.test(id)) throw new Invalid(`Invalid uuid ${id}`);
-      return this.nodes.getByUuid(id).catch(() => Promise.reject(new NotFound(`Hypervisor with ID ${id} could not be found.`)));
+      return this.nodes.getByUuid(id).catch(() => Promise.reject(notFound(id)));
     }
-    if (!/^[0-9]+$/.test(id)) throw new NotFound(`Hypervisor with ID ${id} could not be found.`);
-    return this.nodes.get(Number(id)).catch(() => Promise.reject(new NotFound(`Hypervisor with ID ${id} could not be found.`)));
+    if (!/^\s*[-+]?[0-9]+\s*$/.test(id)) throw notFound(id);
+    return this.nodes.get(Number(id)).catch(() => Promise.reject(notFound(id)));
   }
 
+  private async serviceOf(node: ComputeNodeRecord): Promise<ServiceRecord | undefined> {
+    return (await this.services.list({ host: node.host, binary: 'nova-compute' }))[0];
+  }
+
+  /** Nodes whose compute service was deleted are left out, as Nova does. */
   private async views(ctx: RequestContext, nodes: ComputeNodeRecord[], detail: boolean, withServers: boolean) {
     const computes = await this.services.list({ binary: 'nova-compute' });
-    return nodes.map((node) => {
+    const out: Array<Record<string, unknown>> = [];
+    for (const node of nodes) {
       const service = computes.find((s) => s.host === node.host);
       // Servers per node arrive with the instances table's repository (lifecycle issue).
-      return hypervisorView(ctx.version, { node, service, up: service ? this.zones.isUp(service) : false, servers: withServers ? [] : undefined }, detail);
-    });
+      if (service) out.push(this.view(ctx, node, service, detail, withServers ? [] : undefined, withServers));
+    }
+    return out;
   }
+
+  private view(ctx: RequestContext, node: ComputeNodeRecord, service: ServiceRecord, detail: boolean, servers?: Array<{ name: string; uuid: string }>, withServers = false) {
+    return hypervisorView(ctx.version, { node, service, up: this.zones.isUp(service), servers, withServers }, detail);
+  }
+}
+
+/** A `parameter_types.boolean` query parameter (strict: anything else is a 400). */
+function schemaBool(query: Query, name: string): boolean {
+  const v = single(query, name);
+  if (v === undefined) return false;
+  if (!SCHEMA_BOOLEANS.includes(v)) throw new Invalid(`Invalid input for query parameters ${name}. Value: ${v}. ${pyRepr(v)} is not one of ${pyRepr([true, ...SCHEMA_BOOLEANS.slice(0, 10), false, ...SCHEMA_BOOLEANS.slice(10)])}`);
+  return ['true', '1', 'on', 'yes'].includes(v.toLowerCase());
 }
