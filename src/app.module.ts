@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module, ModuleMetadata, Type } from '@nestjs/common';
+import { DynamicModule, Global, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import { ApiModule } from './api/api.module';
 import { baseApiController } from './baseapi/base-api.controller';
 import { ProcessInfo } from './common/process-info';
@@ -6,6 +6,8 @@ import { MESSAGE_BUS, NOVA_CONF, PROCESS_INFO } from './common/tokens';
 import type { NovaConf } from './config/options';
 import { ConductorManager } from './conductor/conductor.manager';
 import { ConductorRpcClient } from './conductor/conductor.rpc-client';
+import { COMPUTE_DRIVER, createComputeDriver } from './compute/driver-factory';
+import { ResourceTracker } from './compute/resource-tracker';
 import { DatabaseModule } from './db/database.module';
 import { Role, ROLE_SPECS, rolesNeedDatabase } from './roles';
 import type { MessageBus } from './rpc/message-bus';
@@ -35,7 +37,9 @@ function roleModule(role: Role): ModuleMetadata {
   const topic = ROLE_SPECS[role].topic;
   const controllers: Type<unknown>[] = topic ? [baseApiController(topic)] : [];
   if (role === 'conductor') controllers.push(ConductorManager);
-  return { controllers, imports: role === 'api' ? [ApiModule] : [] };
+  const providers: Provider[] =
+    role === 'compute' ? [{ provide: COMPUTE_DRIVER, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createComputeDriver(conf) }, ResourceTracker] : [];
+  return { controllers, providers, imports: role === 'api' ? [ApiModule] : [] };
 }
 
 @Module({})
@@ -52,6 +56,7 @@ export class AppModule {
       module: AppModule,
       imports: [...imports, ...parts.flatMap((p) => p.imports ?? [])],
       controllers: parts.flatMap((p) => p.controllers ?? []),
+      providers: parts.flatMap((p) => p.providers ?? []),
     };
   }
 }

@@ -9,6 +9,7 @@ import { busOptionsFromConf } from './rpc/bus-config';
 import { createBus } from './rpc/bus-factory';
 import { BusTransportStrategy } from './rpc/nest-transport';
 import { HeartbeatService } from './servicegroup/heartbeat.service';
+import { ResourceTracker } from './compute/resource-tracker';
 
 import { VERSION } from './common/version';
 
@@ -48,6 +49,8 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
   const heartbeat = app.get(HeartbeatService);
   logger.log(`nova-ts ${VERSION} running ${roles.join(', ')} on host ${host} (bus: ${bus.transportName}, pid ${process.pid})`, 'service');
   void heartbeat.start();
+  const tracker = roles.includes('compute') ? app.get(ResourceTracker) : undefined;
+  void tracker?.start();
 
   const graceMs = conf.DEFAULT.graceful_shutdown_timeout * 1000;
   // With the in-process bus and SQLite nothing else holds the event loop open.
@@ -67,6 +70,7 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
       }, graceMs + 5_000);
       hardStop.unref();
       heartbeat.stop();
+      tracker?.stop();
       clearInterval(keepAlive);
       bus
         .close(graceMs)

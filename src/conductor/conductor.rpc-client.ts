@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MESSAGE_BUS } from '../common/tokens';
 import type { MessageBus } from '../rpc/message-bus';
+import type { ComputeNodeRecord, ComputeNodeReport } from '../objects/compute-node.object';
 import { ServiceRecord } from '../objects/service.object';
 import { ServiceRegistration } from '../db/repositories/service.repository';
 
@@ -21,6 +22,11 @@ export class ConductorRpcClient {
 
   service_report(serviceId: number, timeoutMs?: number): Promise<ServiceRecord> {
     return this.bus.call<ServiceRecord>(this.target(), 'service_report', { service_id: serviceId }, { timeoutMs });
+  }
+
+  /** Creates or updates a compute node from the resource tracker's report; links it to its compute service. */
+  compute_node_update(report: ComputeNodeReport, timeoutMs?: number): Promise<ComputeNodeRecord> {
+    return this.bus.call<ComputeNodeRecord>(this.target(), 'compute_node_update', { report }, { timeoutMs });
   }
 
   private target() {

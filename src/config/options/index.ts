@@ -9,6 +9,7 @@ import { apiDatabaseSection, databaseSection } from './database.options';
 import { defaultComputeOptions } from './default-compute.options';
 import { defaultRpcOptions } from './default-rpc.options';
 import { defaultServiceOptions } from './default-service.options';
+import { fakeDriverSection } from './fake-driver.options';
 import { KNOWN_UNUSED_SECTIONS } from './known-sections.options';
 import { libvirtSection } from './libvirt.options';
 import { osloConcurrencySection, osloPolicySection, upgradeLevelsSection, wsgiSection } from './misc.options';
@@ -30,6 +31,7 @@ export const SECTIONS = {
   cinder: cinderSection,
   consoleauth: consoleauthSection,
   database: databaseSection,
+  fake_driver: fakeDriverSection,
   filter_scheduler: filterSchedulerSection,
   glance: glanceSection,
   keystone_authtoken: keystoneAuthtokenSection,
