@@ -1,12 +1,14 @@
 import { DynamicModule, LoggerService } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ServiceUnavailable } from '../common/errors';
+import type { FastifyReply } from 'fastify';
+import { Invalid, ServiceUnavailable } from '../common/errors';
 import type { NovaConf } from '../config/options';
 import type { BusTransportStrategy } from '../rpc/nest-transport';
 import { AUTH_STRATEGY } from './auth/auth-strategy.provider';
 import type { AuthStrategy } from './auth/identity';
-import { ApiExceptionFilter } from './errors/api-exception.filter';
+import { ApiExceptionFilter, httpError } from './errors/api-exception.filter';
+import { renderFault } from './errors/fault';
 import { DefaultStatusInterceptor } from './http/default-status.interceptor';
 import { installApiHooks, rewriteProjectUrl } from './http/api-http';
 import { PolicyService } from './policy/policy.service';
@@ -17,7 +19,19 @@ import { PolicyService } from './policy/policy.service';
  * hooks, every controller behind one exception filter.
  */
 export async function startApiServer(module: DynamicModule, strategy: BusTransportStrategy, conf: NovaConf, logger: LoggerService): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ rewriteUrl: rewriteProjectUrl, bodyLimit: 1024 * 1024, logger: false });
+  const adapter = new FastifyAdapter({
+    rewriteUrl: rewriteProjectUrl,
+    bodyLimit: 1024 * 1024,
+    // Nova has no limit of its own on path segments (keypair names are up to 255 characters).
+    maxParamLength: 4096,
+    logger: false,
+    // Router-level failures (bad percent-encoding, ...) answer in Nova's format too.
+    frameworkErrors: (err: Error, _req: unknown, reply: FastifyReply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      const f = renderFault(status === 400 ? new Invalid('Malformed request URL') : httpError(status, err.message));
+      void reply.code(f.status).headers(f.headers).send(JSON.stringify(f.body));
+    },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false, bodyParser: false });
   const policy = app.get(PolicyService);
   const auth = app.get<AuthStrategy>(AUTH_STRATEGY);

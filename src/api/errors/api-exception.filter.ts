@@ -27,7 +27,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
         sendUnrouted(req, reply);
         return;
       }
-      err = status === 400 ? new Invalid(messageOf(exception)) : exception;
+      err = status === 400 ? new Invalid(messageOf(exception)) : httpError(status, messageOf(exception));
     } else if (!(exception instanceof NovaError) && typeof (exception as { statusCode?: unknown }).statusCode === 'number') {
       // fastify's own errors (body too large, bad request line, ...).
       err = fastifyError(exception as Error & { statusCode: number });
@@ -43,11 +43,18 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** Errors Nest or fastify raise before our code runs (e.g. a body over the size limit). */
+export function httpError(status: number, message: string): NovaError {
+  if (status === 413) return Object.assign(new Invalid('Request is too large.'), { code: 413 });
+  if (status === 414) return Object.assign(new Invalid('Request URI is too long.'), { code: 414 });
+  if (status === 415) return new UnsupportedMediaType('Unsupported Content-Type');
+  if (status >= 400 && status < 500) return Object.assign(new Invalid(message), { code: status });
+  return Object.assign(new NovaError(message), { code: status });
+}
+
 function fastifyError(e: Error & { statusCode: number }): NovaError {
-  if (e.statusCode === 413) return Object.assign(new Invalid('Request is too large.'), { code: 413 });
-  if (e.statusCode === 415) return new UnsupportedMediaType('Unsupported Content-Type');
-  if (e.statusCode >= 400 && e.statusCode < 500) return new Invalid('Malformed request body');
-  return Object.assign(new NovaError(e.message), { code: e.statusCode });
+  if (e.statusCode === 400) return new Invalid('Malformed request body');
+  return httpError(e.statusCode, e.message);
 }
 
 function messageOf(e: HttpException): string {

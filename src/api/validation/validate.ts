@@ -5,7 +5,6 @@
  *   Additional properties are not allowed ('foo' was unexpected)
  *   'name' is a required property
  */
-import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { Invalid } from '../../common/errors';
 import { pyRepr } from './py-repr';
@@ -33,7 +32,12 @@ export function requireObject(body: unknown): Record<string, unknown> {
 }
 
 export function validateObject<T extends object>(obj: Record<string, unknown>, cls: Ctor<T>, parentName: string): T {
-  const instance = plainToInstance(cls, obj, { enableImplicitConversion: false });
+  // Own-property copy: class-transformer chokes on `constructor`/`__proto__` keys, and
+  // Object.assign would treat `__proto__` as the prototype. Whitelisting then rejects them.
+  const instance = new cls();
+  for (const key of Object.keys(obj)) {
+    Object.defineProperty(instance, key, { value: obj[key], enumerable: true, writable: true, configurable: true });
+  }
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false, stopAtFirstError: true });
   if (errors.length > 0) throw new Invalid(describe(errors, obj, parentName));
   return instance;
