@@ -8,6 +8,8 @@ import { ConductorManager } from './conductor/conductor.manager';
 import { ConductorRpcClient } from './conductor/conductor.rpc-client';
 import { COMPUTE_DRIVER, createComputeDriver } from './compute/driver-factory';
 import { ResourceTracker } from './compute/resource-tracker';
+import { ComputeManager } from './compute/compute.manager';
+import { ComputeRpcClient } from './compute/compute.rpc-client';
 import { DatabaseModule } from './db/database.module';
 import { Role, ROLE_SPECS, rolesNeedDatabase } from './roles';
 import type { MessageBus } from './rpc/message-bus';
@@ -25,9 +27,10 @@ class CoreModule {
         { provide: PROCESS_INFO, useValue: info },
         { provide: MESSAGE_BUS, useValue: bus },
         ConductorRpcClient,
+        ComputeRpcClient,
         HeartbeatService,
       ],
-      exports: [NOVA_CONF, PROCESS_INFO, MESSAGE_BUS, ConductorRpcClient, HeartbeatService],
+      exports: [NOVA_CONF, PROCESS_INFO, MESSAGE_BUS, ConductorRpcClient, ComputeRpcClient, HeartbeatService],
     };
   }
 }
@@ -37,6 +40,7 @@ function roleModule(role: Role): ModuleMetadata {
   const topic = ROLE_SPECS[role].topic;
   const controllers: Type<unknown>[] = topic ? [baseApiController(topic)] : [];
   if (role === 'conductor') controllers.push(ConductorManager);
+  if (role === 'compute') controllers.push(ComputeManager);
   const providers: Provider[] =
     role === 'compute' ? [{ provide: COMPUTE_DRIVER, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createComputeDriver(conf) }, ResourceTracker] : [];
   return { controllers, providers, imports: role === 'api' ? [ApiModule] : [] };

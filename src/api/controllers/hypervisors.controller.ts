@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { Invalid, NotFound } from '../../common/errors';
+import { Invalid, NotFound, NovaError } from '../../common/errors';
+import { ComputeRpcClient } from '../../compute/compute.rpc-client';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
 import { ComputeNodeRepository } from '../../db/repositories/compute-node.repository';
@@ -35,6 +36,7 @@ export class HypervisorsController {
     private readonly services: ServiceRepository,
     private readonly zones: ZonesService,
     private readonly policy: PolicyService,
+    private readonly compute: ComputeRpcClient,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
   ) {}
 
@@ -81,8 +83,16 @@ export class HypervisorsController {
     const node = await this.find(ctx, id);
     const service = await this.serviceOf(node);
     if (!service) throw notFound(id);
-    // The host's uptime comes from its driver over RPC (lifecycle issue); unknown until then.
-    return { hypervisor: { ...this.view(ctx, node, service, false), uptime: null } };
+    // Nova asks the host's compute service; a down service is a 400 (ComputeServiceUnavailable).
+    if (!this.zones.isUp(service)) throw new Invalid(`Compute service of ${node.host} is unavailable at this time.`);
+    let uptime: string;
+    try {
+      uptime = await this.compute.get_host_uptime(node.host, Math.min(this.conf.DEFAULT.rpc_response_timeout, 30) * 1000);
+    } catch (err) {
+      if (err instanceof NovaError && err.code < 500) throw err;
+      throw new Invalid(`Compute service of ${node.host} is unavailable at this time.`);
+    }
+    return { hypervisor: { ...this.view(ctx, node, service, false), uptime } };
   }
 
   @Get(':pattern/search')
@@ -125,8 +135,11 @@ export class HypervisorsController {
       links = false;
       nodes = await this.byPattern(pattern);
     } else {
-      const byUuid = atLeast(ctx.version, '2.53');
-      nodes = await this.nodes.list({ limit, marker: marker === undefined ? undefined : byUuid ? marker : Number(marker) });
+      // The marker is a node uuid from 2.53, its integer id before; anything else matches no node.
+      if (marker !== undefined && !(atLeast(ctx.version, '2.53') ? UUID_RE.test(marker) : /^[0-9]+$/.test(marker))) {
+        throw new Invalid(`marker [${marker}] not found`);
+      }
+      nodes = await this.nodes.list({ limit, marker });
     }
     const hypervisors = await this.views(ctx, nodes, detail, withServers);
     const body: Record<string, unknown> = { hypervisors };

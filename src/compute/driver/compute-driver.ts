@@ -25,5 +25,7 @@ export interface ComputeDriver {
   /** The nodes this host reports (one compute node each). */
   getAvailableNodes(): string[];
   getAvailableResource(nodename: string): NodeResources;
+  /** The host's `uptime` line (e.g. ` 10:00:00 up 1 day,  2:03,  0 users,  load average: 0.10, 0.05, 0.01`). */
+  getHostUptime(): Promise<string>;
   close(): Promise<void>;
 }
