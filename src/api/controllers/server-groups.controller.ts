@@ -1,8 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { Allow } from 'class-validator';
-import { Invalid } from '../../common/errors';
+import { Forbidden, Invalid } from '../../common/errors';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
+import { KeyedLock } from '../../common/keyed-lock';
+import { QuotaRepository } from '../../db/repositories/quota.repository';
 import { ServerGroupRepository } from '../../db/repositories/server-group.repository';
 import type { ServerGroupPolicy, ServerGroupRecord } from '../../objects/server-group.object';
 import { QueryParams, ReqCtx } from '../http/req-ctx.decorator';
@@ -36,6 +38,7 @@ class GroupCreate264 {
 export class ServerGroupsController {
   constructor(
     private readonly groups: ServerGroupRepository,
+    private readonly quotas: QuotaRepository,
     private readonly policy: PolicyService,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
   ) {}
@@ -83,8 +86,31 @@ export class ServerGroupsController {
     this.policy.authorize(ctx, `${P}:create`, { project_id: ctx.projectId });
     if (Object.keys(rules).length > 0 && policy !== 'anti-affinity') throw new Invalid('Only anti-affinity policy supports rules.');
     if ('max_server_per_host' in rules) rules = { max_server_per_host: Number(rules.max_server_per_host) };
-    const group = await this.groups.create({ name, policy, rules, projectId: ctx.projectId, userId: ctx.userId });
+    // One quota-checked create per project at a time in this process; the re-check after creating
+    // (Nova's quota.recheck_quota) covers creates racing in other API processes.
+    const group = await this.createLock.run(ctx.projectId, async () => {
+      await this.checkQuota(ctx, 1);
+      const created = await this.groups.create({ name, policy, rules, projectId: ctx.projectId, userId: ctx.userId });
+      try {
+        await this.checkQuota(ctx, 0);
+      } catch (err) {
+        await this.groups.delete(created.id);
+        throw err;
+      }
+      return created;
+    });
     return { server_group: this.view(ctx, group) };
+  }
+
+  private readonly createLock = new KeyedLock();
+
+  /** server_groups quota: per project, and per user when the user has a limit of their own. */
+  private async checkQuota(ctx: RequestContext, adding: number): Promise<void> {
+    const limit = (await this.quotas.getProjectQuotas(ctx.projectId, ctx.userId)).server_groups;
+    if (limit < 0) return;
+    const perUser = (await this.quotas.getStoredLimits(ctx.projectId, ctx.userId)).server_groups !== undefined;
+    const used = perUser ? await this.groups.countForUser(ctx.projectId, ctx.userId) : await this.groups.countForProject(ctx.projectId);
+    if (used + adding > limit) throw new Forbidden('Quota exceeded, too many server groups.');
   }
 
   @Get(':id')
