@@ -23,7 +23,7 @@ export async function startApiServer(module: DynamicModule, strategy: BusTranspo
     rewriteUrl: rewriteProjectUrl,
     bodyLimit: 1024 * 1024,
     // Nova has no limit of its own on path segments (keypair names are up to 255 characters).
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     logger: false,
     // Router-level failures (bad percent-encoding, ...) answer in Nova's format too.
     frameworkErrors: (err: Error, _req: unknown, reply: FastifyReply) => {
