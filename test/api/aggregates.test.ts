@@ -105,7 +105,7 @@ for (const backend of BACKENDS) {
         "Invalid input for field/attribute availability_zone. Value: . '' is not valid under any of the given schemas");
       const long = await req('POST', '/os-aggregates', { aggregate: { name: 'n'.repeat(256) } });
       assert.equal(long.status, 400);
-      assert.match(long.body.badRequest.message, new RegExp(`^Invalid input for field/attribute name\\. Value: '?n{256}'?\\. 'n{256}' is too long$`));
+      assert.match(long.body.badRequest.message, new RegExp(`^Invalid input for field/attribute name\\. Value: n{256}\\. 'n{256}' is too long$`));
       const names = (await req('GET', '/os-aggregates')).body.aggregates.map((a: { name: string }) => a.name);
       assert.ok(!names.includes('x'), 'nothing was created by refused requests');
     });

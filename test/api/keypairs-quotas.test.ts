@@ -85,6 +85,10 @@ for (const backend of BACKENDS) {
       assert.equal(badValue.status, 400);
       const unknown = await cloud.request('PUT', '/v2.1/os-quota-sets/p1', { body: { quota_set: { gpus: 1 } } });
       assert.match(unknown.body.badRequest.message, /'gpus' was unexpected/);
+      const badForce = await cloud.request('PUT', '/v2.1/os-quota-sets/p1', { body: { quota_set: { force: 'maybe' } } });
+      assert.match(badForce.body.badRequest.message, /^Invalid input for field\/attribute force\. Value: maybe\. 'maybe' is not one of \[True, 'True'/);
+      const badRam = await cloud.request('PUT', '/v2.1/os-quota-sets/p1', { body: { quota_set: { ram: 'x' } } });
+      assert.equal(badRam.body.badRequest.message, "Invalid input for field/attribute ram. Value: x. 'x' does not match '^-?[0-9]+$'");
       assert.equal((await cloud.request('DELETE', '/v2.1/os-quota-sets/p1')).status, 202);
       assert.equal((await cloud.request('GET', '/v2.1/os-quota-sets/p1')).body.quota_set.instances, 10);
       const defaults = await cloud.request('GET', '/v2.1/os-quota-sets/p1/defaults', { token: 'alice:p1' });

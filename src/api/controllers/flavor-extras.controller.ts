@@ -5,12 +5,20 @@ import { ReqCtx } from '../http/req-ctx.decorator';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
-import { requireObject } from '../validation/validate';
+import { checkMetadata } from '../validation/metadata';
+import { NovaString, Required } from '../validation/nova-validators';
 import { pyRepr } from '../validation/py-repr';
+import { fieldError, requireObject, validateBody, validateWrapped } from '../validation/validate';
 
 const SPECS = 'os_compute_api:os-flavor-extra-specs';
 const ACCESS = 'os_compute_api:os-flavor-access';
-const KEY_RE = /^[a-zA-Z0-9-_:. ]{1,255}$/;
+/** Extra-spec values may be numbers (stored as strings). */
+const SPEC_VALUE_TYPES = ['string', 'number'];
+
+/** schemas/flavor_access.py: the body of addTenantAccess and removeTenantAccess. */
+class TenantBody {
+  @Required() @NovaString(1, 255) tenant!: string;
+}
 
 /** Flavor extra specs and project access (`/flavors/{id}/os-extra_specs`, `/os-flavor-access`, access actions). */
 @Controller('v2.1/flavors/:flavorId')
@@ -26,11 +34,9 @@ export class FlavorExtrasController {
   @Post('os-extra_specs')
   async createSpecs(@ReqCtx() ctx: RequestContext, @Param('flavorId') id: string, @Body() body: unknown) {
     this.policy.authorize(ctx, `${SPECS}:create`, {});
-    const top = requireObject(body);
-    if (!('extra_specs' in top)) throw new Invalid("'extra_specs' is a required property");
-    const specs = checkSpecs(top.extra_specs);
+    const specs = validateBody(body, 'extra_specs', (inner) => checkMetadata<string | number>(inner, 'extra_specs', SPEC_VALUE_TYPES));
     await this.flavors.updateExtraSpecs(id, specs);
-    return { extra_specs: top.extra_specs };
+    return { extra_specs: specs };
   }
 
   @Get('os-extra_specs/:key')
@@ -44,12 +50,14 @@ export class FlavorExtrasController {
   @Put('os-extra_specs/:key')
   async updateSpec(@ReqCtx() ctx: RequestContext, @Param('flavorId') id: string, @Param('key') key: string, @Body() body: unknown) {
     this.policy.authorize(ctx, `${SPECS}:update`, {});
-    const top = requireObject(body);
-    const keys = Object.keys(top);
-    if (keys.length !== 1) throw new Invalid(`Invalid input for field/attribute extra_specs. Value: ${pyRepr(top)}. ${pyRepr(top)} has too ${keys.length > 1 ? 'many' : 'few'} properties`);
+    // schemas/flavors_extraspecs.py `update`: the metadata schema at the root, then min/maxProperties 1.
+    const specs = checkMetadata<string | number>(body, undefined, SPEC_VALUE_TYPES);
+    const keys = Object.keys(specs);
+    if (keys.length < 1) throw fieldError(undefined, specs, `${pyRepr(specs)} does not have enough properties`);
+    if (keys.length > 1) throw fieldError(undefined, specs, `${pyRepr(specs)} has too many properties`);
     if (keys[0] !== key) throw new Invalid('Request body and URI mismatch');
-    await this.flavors.updateExtraSpecs(id, checkSpecs(top));
-    return top;
+    await this.flavors.updateExtraSpecs(id, specs);
+    return specs;
   }
 
   @Delete('os-extra_specs/:key')
@@ -73,11 +81,7 @@ export class FlavorExtrasController {
     if (keys.length !== 1) throw new Invalid('Malformed request body');
     const [action] = keys;
     if (action !== 'addTenantAccess' && action !== 'removeTenantAccess') throw new Invalid(`There is no such action: ${action}`);
-    const inner = top[action];
-    const tenant = inner && typeof inner === 'object' ? (inner as Record<string, unknown>).tenant : undefined;
-    if (typeof tenant !== 'string' || tenant.length < 1 || tenant.length > 255) {
-      throw new Invalid(tenant === undefined ? `Invalid input for field/attribute ${action}. Value: ${pyRepr(inner)}. 'tenant' is a required property` : `Invalid input for field/attribute tenant. Value: ${pyRepr(tenant)}. ${pyRepr(tenant)} is not of type 'string'`);
-    }
+    const { tenant } = validateWrapped(body, action, TenantBody);
     let projects: string[];
     if (action === 'addTenantAccess') {
       this.policy.authorize(ctx, `${ACCESS}:add_tenant_access`, {});
@@ -88,19 +92,4 @@ export class FlavorExtrasController {
     }
     return { flavor_access: projects.map((p) => ({ flavor_id: id, tenant_id: p })) };
   }
-}
-
-/** Extra-spec keys and values as Nova's schema allows them; values may be numbers (stored as strings). */
-function checkSpecs(specs: unknown): Record<string, string | number> {
-  if (specs === null || typeof specs !== 'object' || Array.isArray(specs)) {
-    throw new Invalid(`Invalid input for field/attribute extra_specs. Value: ${pyRepr(specs)}. ${pyRepr(specs)} is not of type 'object'`);
-  }
-  const out: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(specs as Record<string, unknown>)) {
-    if (!KEY_RE.test(k)) throw new Invalid(`Invalid input for field/attribute extra_specs. Value: ${pyRepr(specs)}. '${k}' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'`);
-    if (typeof v !== 'string' && typeof v !== 'number') throw new Invalid(`Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${pyRepr(v)} is not of type 'string', 'number'`);
-    if (typeof v === 'string' && v.length > 255) throw new Invalid(`Invalid input for field/attribute ${k}. Value: ${pyRepr(v)}. ${pyRepr(v)} is too long`);
-    out[k] = v;
-  }
-  return out;
 }

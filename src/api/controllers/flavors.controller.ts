@@ -10,32 +10,53 @@ import { pageParams, Query, single } from '../http/query';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
-import { validateWrapped } from '../validation/validate';
-import { NovaBoolean, NovaInt, NovaNullableString, NovaNumber, NovaString, NovaType, Optional, Required, toBool } from '../validation/nova-validators';
-import { pyRepr } from '../validation/py-repr';
+import {
+  allOf, enumCheck, lengthCheck, NovaBoolean, NovaCheck, NovaInt, NovaName, NovaNullableString, Optional, patternCheck, rangeCheck, Required, toBool, typeCheck,
+} from '../validation/nova-validators';
+import { PropertyRule, queryParamError, schemaClass, validateWrapped } from '../validation/validate';
 import { flavorSummaryView, flavorView } from '../views/flavor.view';
 import { nextLinks } from '../views/format';
 
 const P = 'os_compute_api:os-flavor-manage';
-const NAME = /^(?!\s)[^\p{Cc}]*(?<!\s)$/u;
-const FLAVOR_ID = /^(?! )[a-zA-Z0-9. _-]+(?<! )$/;
-const MAX_INT = 2147483647;
 
-class FlavorCreateBody {
-  @Required() @NovaString(1, 255, NAME) name!: string;
-  @Optional() @NovaType('string', 'integer', 'null') id?: string | number | null;
-  @Required() @NovaInt(1, MAX_INT) ram!: number | string;
-  @Required() @NovaInt(1, MAX_INT) vcpus!: number | string;
-  @Required() @NovaInt(0, MAX_INT) disk!: number | string;
-  @Optional() @NovaInt(0, MAX_INT) 'OS-FLV-EXT-DATA:ephemeral'?: number | string;
-  @Optional() @NovaInt(0, MAX_INT) swap?: number | string;
-  @Optional() @NovaNumber(0, 3.40282e38, true) rxtx_factor?: number | string;
-  @Optional() @NovaBoolean() 'os-flavor-access:is_public'?: unknown;
+interface FlavorCreateBody {
+  name: string;
+  id?: string | number | null;
+  ram: number | string;
+  vcpus: number | string;
+  disk: number | string;
+  'OS-FLV-EXT-DATA:ephemeral'?: number | string;
+  swap?: number | string;
+  rxtx_factor?: number | string;
+  'os-flavor-access:is_public'?: unknown;
+  description?: string | null;
 }
 
-class FlavorCreateBody255 extends FlavorCreateBody {
-  @Optional() @NovaNullableString(0, 65535) description?: string | null;
+/** schemas/flavors.py `create`, in its `properties` order; 2.55 adds description, 2.102 drops rxtx_factor. */
+function createSchema(description: boolean, rxtxFactor: boolean) {
+  const rules: Record<string, PropertyRule[]> = {
+    name: [Required(), NovaName()],
+    // forbid leading/trailing whitespaces
+    id: [Optional(), NovaCheck('flavorId', allOf(typeCheck('string', 'number', 'null'), lengthCheck(1, 255), patternCheck('^(?! )[a-zA-Z0-9. _-]+(?<! )$')))],
+    ram: [Required(), NovaInt(1)],
+    vcpus: [Required(), NovaInt(1)],
+    disk: [Required(), NovaInt(0)],
+    'OS-FLV-EXT-DATA:ephemeral': [Optional(), NovaInt(0)],
+    swap: [Optional(), NovaInt(0)],
+  };
+  if (rxtxFactor) {
+    // a positive float: exclusiveMinimum (numbers only), maximum SQL_SP_FLOAT_MAX
+    const check = allOf(typeCheck('number', 'string'), patternCheck('^[0-9]+(\\.[0-9]+)?$'), rangeCheck(0, 3.40282e38, { exclusiveMin: true, maxText: '3.40282e+38' }));
+    rules.rxtx_factor = [Optional(), NovaCheck('rxtxFactor', check)];
+  }
+  rules['os-flavor-access:is_public'] = [Optional(), NovaBoolean()];
+  if (description) rules.description = [Optional(), NovaNullableString(0, 65535)];
+  return schemaClass<FlavorCreateBody>(rules);
 }
+
+const FlavorCreate = createSchema(false, true);
+const FlavorCreate255 = createSchema(true, true);
+const FlavorCreate2102 = createSchema(true, false);
 
 class FlavorUpdateBody {
   @Required() @NovaNullableString(0, 65535) description!: string | null;
@@ -67,8 +88,8 @@ export class FlavorsController {
   @Post()
   async create(@ReqCtx() ctx: RequestContext, @Body() body: unknown) {
     this.policy.authorize(ctx, `${P}:create`, {});
-    const b = validateWrapped(body, 'flavor', atLeast(ctx.version, '2.55') ? FlavorCreateBody255 : FlavorCreateBody);
-    if (typeof b.id === 'string' && !FLAVOR_ID.test(b.id)) throw new Invalid(`Invalid input for field/attribute id. Value: ${pyRepr(b.id)}. ${pyRepr(b.id)} does not match '${FLAVOR_ID.source}'`);
+    const v = ctx.version;
+    const b = validateWrapped(body, 'flavor', atLeast(v, '2.102') ? FlavorCreate2102 : atLeast(v, '2.55') ? FlavorCreate255 : FlavorCreate);
     const flavor = await this.flavors.create({
       name: b.name,
       flavorid: b.id ?? null,
@@ -79,7 +100,7 @@ export class FlavorsController {
       swap: Number(b.swap ?? 0),
       rxtx_factor: b.rxtx_factor === undefined ? 1 : Number(b.rxtx_factor),
       is_public: b['os-flavor-access:is_public'] === undefined ? true : toBool(b['os-flavor-access:is_public']),
-      description: (b as FlavorCreateBody255).description ?? null,
+      description: b.description ?? null,
     });
     return { flavor: flavorView(ctx, flavor, this.showSpecs(ctx)) };
   }
@@ -107,12 +128,13 @@ export class FlavorsController {
     const { limit, marker } = pageParams(query, this.conf.api.max_limit);
     const minRam = intFilter(query, 'minRam');
     const minDisk = intFilter(query, 'minDisk');
+    const sortKeys = FLAVOR_SORT_KEYS.filter((k) => k !== 'rxtx_factor' || !atLeast(ctx.version, '2.102'));
     const sortKey = single(query, 'sort_key') ?? 'flavorid';
-    if (!(FLAVOR_SORT_KEYS as readonly string[]).includes(sortKey) || (sortKey === 'rxtx_factor' && atLeast(ctx.version, '2.102'))) {
-      throw new Invalid(`Invalid input for query parameters sort_key. Value: ${sortKey}. '${sortKey}' is not one of ${pyRepr([...FLAVOR_SORT_KEYS])}`);
-    }
+    const badKey = enumCheck(sortKeys)(sortKey);
+    if (badKey !== null) throw queryParamError('sort_key', sortKey, badKey);
     const sortDir = single(query, 'sort_dir') ?? 'asc';
-    if (sortDir !== 'asc' && sortDir !== 'desc') throw new Invalid(`Invalid input for query parameters sort_dir. Value: ${sortDir}. '${sortDir}' is not one of ['asc', 'desc']`);
+    const badDir = enumCheck(['asc', 'desc'])(sortDir);
+    if (badDir !== null) throw queryParamError('sort_dir', sortDir, badDir);
     let isPublic: boolean | null = true;
     if (ctx.isAdmin) {
       const raw = single(query, 'is_public');
@@ -130,7 +152,7 @@ export class FlavorsController {
       minMemoryMb: minRam,
       minRootGb: minDisk,
       sortKey: sortKey as FlavorSortKey,
-      sortDir,
+      sortDir: sortDir as 'asc' | 'desc',
       limit,
       marker,
     });

@@ -12,17 +12,14 @@ import { pageParams, Query, rejectUnknown, single } from '../http/query';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
-import { pyRepr } from '../validation/py-repr';
+import { booleanCheck, fqdnCheck, nonNegativeIntegerCheck, toBool, typeCheck } from '../validation/nova-validators';
+import { queryParam } from '../validation/validate';
 import { hypervisorView } from '../views/hypervisor.view';
 import { nextLinks } from '../views/format';
 import { ZonesService } from '../zones.service';
 
 const P = 'os_compute_api:os-hypervisors';
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-/** parameter_types.boolean */
-const SCHEMA_BOOLEANS = ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'];
-/** parameter_types.fqdn */
-const FQDN = /^[a-zA-Z0-9-._]*$/;
 
 function notFound(id: string): NotFound {
   return new NotFound(`Hypervisor with ID '${id}' could not be found.`);
@@ -65,8 +62,8 @@ export class HypervisorsController {
   async show(@ReqCtx() ctx: RequestContext, @Param('id') id: string, @QueryParams() query: Query) {
     let withServers = false;
     if (atLeast(ctx.version, '2.53')) {
+      withServers = toBool(queryParam(query, 'with_servers', booleanCheck, true) ?? false);
       rejectUnknown(query, ['with_servers']);
-      withServers = schemaBool(query, 'with_servers');
     }
     this.policy.authorize(ctx, `${P}:show`, {});
     const node = await this.find(ctx, id);
@@ -112,12 +109,12 @@ export class HypervisorsController {
   /** The query schemas: unknown parameters are ignored before 2.53 and refused from it. */
   private checkListQuery(ctx: RequestContext, query: Query): void {
     if (!atLeast(ctx.version, '2.53')) return;
+    // index_query_v253: the parameters (single_param each), then additionalProperties.
+    queryParam(query, 'limit', nonNegativeIntegerCheck, true);
+    queryParam(query, 'marker', typeCheck('string'), true);
+    queryParam(query, 'hypervisor_hostname_pattern', fqdnCheck, true);
+    queryParam(query, 'with_servers', booleanCheck, true);
     rejectUnknown(query, ['limit', 'marker', 'hypervisor_hostname_pattern', 'with_servers']);
-    const pattern = single(query, 'hypervisor_hostname_pattern');
-    if (pattern !== undefined && !FQDN.test(pattern)) {
-      throw new Invalid(`Invalid input for query parameters hypervisor_hostname_pattern. Value: ${pattern}. ${pyRepr(pattern)} does not match '${FQDN.source}'`);
-    }
-    schemaBool(query, 'with_servers');
   }
 
   private async listing(ctx: RequestContext, query: Query, detail: boolean) {
@@ -125,7 +122,7 @@ export class HypervisorsController {
     let marker: string | undefined;
     if (atLeast(ctx.version, '2.33')) ({ limit, marker } = pageParams(query, this.conf.api.max_limit));
     const pattern = atLeast(ctx.version, '2.53') ? single(query, 'hypervisor_hostname_pattern') : undefined;
-    const withServers = atLeast(ctx.version, '2.53') && schemaBool(query, 'with_servers');
+    const withServers = atLeast(ctx.version, '2.53') && toBool(single(query, 'with_servers'));
     let nodes: ComputeNodeRecord[];
     let links = limit !== undefined;
     if (pattern !== undefined) {
@@ -186,12 +183,4 @@ export class HypervisorsController {
   private view(ctx: RequestContext, node: ComputeNodeRecord, service: ServiceRecord, detail: boolean, servers?: Array<{ name: string; uuid: string }>, withServers = false) {
     return hypervisorView(ctx.version, { node, service, up: this.zones.isUp(service), servers, withServers }, detail);
   }
-}
-
-/** A `parameter_types.boolean` query parameter (strict: anything else is a 400). */
-function schemaBool(query: Query, name: string): boolean {
-  const v = single(query, name);
-  if (v === undefined) return false;
-  if (!SCHEMA_BOOLEANS.includes(v)) throw new Invalid(`Invalid input for query parameters ${name}. Value: ${v}. ${pyRepr(v)} is not one of ${pyRepr([true, ...SCHEMA_BOOLEANS.slice(0, 10), false, ...SCHEMA_BOOLEANS.slice(10)])}`);
-  return ['true', '1', 'on', 'yes'].includes(v.toLowerCase());
 }

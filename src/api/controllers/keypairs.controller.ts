@@ -14,27 +14,34 @@ import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
 import { validateWrapped } from '../validation/validate';
-import { NovaEnum, NovaString, Optional, Required } from '../validation/nova-validators';
+import { NovaEnum, NovaName, NovaString, Optional, Required } from '../validation/nova-validators';
 import { isoMicro, nextLinks } from '../views/format';
 
 const P = 'os_compute_api:os-keypairs';
-const NAME_21 = /^[_\- a-zA-Z0-9]+$/;
-const NAME_292 = /^[_\- a-zA-Z0-9@.]+$/;
+/** parameter_types.keypair_name_special_chars(_v292): a `name`, and this pattern. */
+const NAME_21 = '^[_\\- a-zA-Z0-9]+$';
+const NAME_292 = '^[_\\-\\@\\. a-zA-Z0-9]+$';
 
+/** schemas/keypairs.py `create` (2.1). */
 class KeypairCreate21 {
-  @Required() @NovaString(1, 255, NAME_21) name!: string;
+  @Required() @NovaName('name', NAME_21) name!: string;
   @Optional() @NovaString(0, 65535) public_key?: string;
 }
-class KeypairCreate22 extends KeypairCreate21 {
-  @Optional() @NovaEnum(['ssh', 'x509']) type?: 'ssh' | 'x509';
+/** `create_v22`: adds type (before public_key). */
+class KeypairCreate22 {
+  @Required() @NovaName('name', NAME_21) name!: string;
+  @Optional() @NovaEnum(['ssh', 'x509'], 'string') type?: 'ssh' | 'x509';
+  @Optional() @NovaString(0, 65535) public_key?: string;
 }
+/** `create_v210`: adds user_id. */
 class KeypairCreate210 extends KeypairCreate22 {
   @Optional() @NovaString(1, 255) user_id?: string;
 }
+/** `create_v292`: `@` and `.` in names; public_key required. */
 class KeypairCreate292 {
-  @Required() @NovaString(1, 255, NAME_292) name!: string;
+  @Required() @NovaName('name', NAME_292) name!: string;
+  @Optional() @NovaEnum(['ssh', 'x509'], 'string') type?: 'ssh' | 'x509';
   @Required() @NovaString(0, 65535) public_key!: string;
-  @Optional() @NovaEnum(['ssh', 'x509']) type?: 'ssh' | 'x509';
   @Optional() @NovaString(1, 255) user_id?: string;
 }
 

@@ -1,44 +1,58 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { Invalid } from '../../common/errors';
 import { QuotaRepository } from '../../db/repositories/quota.repository';
-import { isQuotaResource, MAX_QUOTA_LIMIT, QuotaLimits, QuotaResource } from '../../objects/quota.object';
+import { isQuotaResource, QuotaLimits, QuotaResource } from '../../objects/quota.object';
 import { QueryParams, ReqCtx } from '../http/req-ctx.decorator';
 import { Query, single } from '../http/query';
 import type { RequestContext } from '../http/request-context';
+import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
 import { UsageService } from '../usage.service';
-import { requireObject } from '../validation/validate';
-import { pyRepr } from '../validation/py-repr';
-import { toBool } from '../validation/nova-validators';
-import { absoluteLimitsView, quotaDetailView, quotaKeys, quotaSetView } from '../views/quota.view';
+import { MAX_INT, NovaBoolean, NovaInt, Optional, toBool } from '../validation/nova-validators';
+import { PropertyRule, schemaClass, validateWrapped } from '../validation/validate';
+import { absoluteLimitsView, quotaDetailView, quotaSetView } from '../views/quota.view';
 
 const QS = 'os_compute_api:os-quota-sets';
 const QC = 'os_compute_api:os-quota-class-sets';
 
-/** Parses `{"quota_set": {res: int, "force"?: bool}}` with the keys this version shows. */
-function parseQuotaBody(ctx: RequestContext, body: unknown, wrapper: string, forClassSet: boolean): { limits: Partial<QuotaLimits>; force: boolean } {
-  const top = requireObject(body);
-  if (!(wrapper in top)) throw new Invalid(`'${wrapper}' is a required property`);
-  const inner = requireObject(top[wrapper]);
-  const { resources, network } = quotaKeys(ctx.version, forClassSet);
-  const limits: Partial<QuotaLimits> = {};
-  let force = false;
-  for (const [k, raw] of Object.entries(inner)) {
-    if (k === 'force' && !forClassSet) {
-      force = toBool(raw);
-      continue;
-    }
-    if (network.includes(k)) continue; // accepted and ignored, as Nova does for network quotas
-    if (!isQuotaResource(k) || !resources.includes(k)) {
-      throw new Invalid(`Invalid input for field/attribute ${wrapper}. Value: ${pyRepr(inner)}. Additional properties are not allowed ('${k}' was unexpected)`);
-    }
-    const n = typeof raw === 'string' && /^-?[0-9]+$/.test(raw) ? Number(raw) : raw;
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw new Invalid(`Invalid input for field/attribute ${k}. Value: ${pyRepr(raw)}. ${pyRepr(raw)} is not of type 'integer', 'string'`);
-    if (n < -1) throw new Invalid(`Invalid input for field/attribute ${k}. Value: ${n}. ${n} is less than the minimum of -1`);
-    if (n > MAX_QUOTA_LIMIT) throw new Invalid(`Invalid input for field/attribute ${k}. Value: ${n}. ${n} is greater than the maximum of ${MAX_QUOTA_LIMIT}`);
-    limits[k as QuotaResource] = n;
+/** schemas/quota_sets.py `_quota_resources`, in its order. */
+const SCHEMA_RESOURCES = [
+  'instances', 'cores', 'ram', 'floating_ips', 'fixed_ips', 'metadata_items', 'key_pairs', 'security_groups',
+  'security_group_rules', 'injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes',
+  'server_groups', 'server_group_members',
+] as const;
+const NETWORK = ['floating_ips', 'fixed_ips', 'security_groups', 'security_group_rules'];
+const INJECTED = ['injected_files', 'injected_file_content_bytes', 'injected_file_path_bytes'];
+
+/**
+ * The `quota_set` (`update`, `_v236`, `_v257`) or `quota_class_set` (`update`, `_v250`, `_v257`)
+ * schema: `_common_quota` per resource, and `force` (parameter_types.boolean) for quota sets.
+ */
+function quotaSchema(forClassSet: boolean, withNetwork: boolean, withInjected: boolean) {
+  const rules: Record<string, PropertyRule[]> = {};
+  for (const r of SCHEMA_RESOURCES) {
+    if ((withNetwork || !NETWORK.includes(r)) && (withInjected || !INJECTED.includes(r))) rules[r] = [Optional(), NovaInt(-1, MAX_INT, '^-?[0-9]+$')];
   }
-  return { limits, force };
+  if (!forClassSet) rules.force = [Optional(), NovaBoolean()];
+  return schemaClass<Record<string, unknown>>(rules);
+}
+
+const SCHEMAS = {
+  quota_set: [quotaSchema(false, true, true), quotaSchema(false, false, true), quotaSchema(false, false, false)],
+  quota_class_set: [quotaSchema(true, true, true), quotaSchema(true, false, true), quotaSchema(true, false, false)],
+};
+
+/** Parses `{"quota_set": {res: int, "force"?: bool}}`; the network resources are accepted and ignored. */
+function parseQuotaBody(ctx: RequestContext, body: unknown, wrapper: 'quota_set' | 'quota_class_set'): { limits: Partial<QuotaLimits>; force: boolean } {
+  const forClassSet = wrapper === 'quota_class_set';
+  const v = ctx.version;
+  const stage = atLeast(v, '2.57') ? 2 : atLeast(v, forClassSet ? '2.50' : '2.36') ? 1 : 0;
+  const inner = validateWrapped(body, wrapper, SCHEMAS[wrapper][stage]);
+  const limits: Partial<QuotaLimits> = {};
+  for (const [k, raw] of Object.entries(inner)) {
+    if (isQuotaResource(k)) limits[k] = Number(raw);
+  }
+  return { limits, force: inner.force !== undefined && toBool(inner.force) };
 }
 
 /** `/os-quota-sets/{project_id}` (+ `/detail`, `/defaults`) and `/limits`. */
@@ -83,7 +97,7 @@ export class QuotasController {
   async update(@ReqCtx() ctx: RequestContext, @Param('projectId') projectId: string, @Body() body: unknown, @QueryParams() query: Query) {
     this.policy.authorize(ctx, `${QS}:update`, { project_id: projectId });
     const userId = single(query, 'user_id');
-    const { limits, force } = parseQuotaBody(ctx, body, 'quota_set', false);
+    const { limits, force } = parseQuotaBody(ctx, body, 'quota_set');
     if (!force) {
       const used = await this.usage.count(projectId, userId ?? ctx.userId, userId !== undefined);
       for (const [res, limit] of Object.entries(limits) as Array<[QuotaResource, number]>) {
@@ -113,7 +127,7 @@ export class QuotasController {
   @Put('os-quota-class-sets/:className')
   async updateClass(@ReqCtx() ctx: RequestContext, @Param('className') className: string, @Body() body: unknown) {
     this.policy.authorize(ctx, `${QC}:update`, {});
-    const { limits } = parseQuotaBody(ctx, body, 'quota_class_set', true);
+    const { limits } = parseQuotaBody(ctx, body, 'quota_class_set');
     return { quota_class_set: quotaSetView(ctx.version, await this.quotas.setClassQuotas(className, limits), undefined, true) };
   }
 }

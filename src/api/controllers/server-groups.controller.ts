@@ -1,5 +1,4 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { Allow } from 'class-validator';
 import { Forbidden, Invalid } from '../../common/errors';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
@@ -12,25 +11,34 @@ import { Query } from '../http/query';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
-import { validateObject } from '../validation/validate';
-import { NovaEnum, NovaString, NovaType, Optional, Required } from '../validation/nova-validators';
+import { allOf, Check, enumCheck, nonNegativeIntegerCheck, NovaCheck, NovaEnum, NovaName, Optional, positiveIntegerCheck, Required, typeCheck } from '../validation/nova-validators';
 import { pyRepr } from '../validation/py-repr';
+import { nestedMessage, NovaObject, queryParam, validateWrapped } from '../validation/validate';
 import { serverGroupView } from '../views/server-group.view';
-import { checkNameFormat, fieldError, validateBody } from './aggregates.controller';
 
 const P = 'os_compute_api:os-server-groups';
 const BASE_POLICIES = ['anti-affinity', 'affinity'];
 const SOFT_POLICIES = ['soft-anti-affinity', 'soft-affinity'];
 
 class GroupCreateLegacy {
-  @Required() @NovaString(1, 255) name!: string;
-  @Required() @Allow() policies!: unknown;
+  @Required() @NovaName() name!: string;
+  @Required() @NovaCheck('policies', policiesCheck(BASE_POLICIES)) policies!: string[];
+}
+
+/** `create_v215`: the soft policies. */
+class GroupCreate215 {
+  @Required() @NovaName() name!: string;
+  @Required() @NovaCheck('policies', policiesCheck([...BASE_POLICIES, ...SOFT_POLICIES])) policies!: string[];
+}
+
+class GroupRules {
+  @Optional() @NovaCheck('positiveInteger', positiveIntegerCheck) max_server_per_host?: number | string;
 }
 
 class GroupCreate264 {
-  @Required() @NovaString(1, 255) name!: string;
-  @Required() @NovaEnum([...BASE_POLICIES, ...SOFT_POLICIES]) policy!: ServerGroupPolicy;
-  @Optional() @NovaType('object') rules?: Record<string, unknown>;
+  @Required() @NovaName() name!: string;
+  @Required() @NovaEnum([...BASE_POLICIES, ...SOFT_POLICIES], 'string') policy!: ServerGroupPolicy;
+  @Optional() @NovaObject(GroupRules) rules?: Record<string, unknown>;
 }
 
 /** `/os-server-groups`: affinity and anti-affinity groups, per project. */
@@ -66,22 +74,13 @@ export class ServerGroupsController {
     let policy: ServerGroupPolicy;
     let rules: Record<string, unknown> = {};
     if (atLeast(ctx.version, '2.64')) {
-      const b = validateBody(body, 'server_group', (inner) => {
-        checkNameFormat(inner.name);
-        if (inner.rules !== null && typeof inner.rules === 'object' && !Array.isArray(inner.rules)) checkRules(inner.rules as Record<string, unknown>);
-        return validateObject(inner, GroupCreate264, 'server_group');
-      });
+      const b = validateWrapped(body, 'server_group', GroupCreate264);
       ({ name, policy } = b);
       rules = b.rules ?? {};
     } else {
-      const allowed = atLeast(ctx.version, '2.15') ? [...BASE_POLICIES, ...SOFT_POLICIES] : BASE_POLICIES;
-      const b = validateBody(body, 'server_group', (inner) => {
-        checkNameFormat(inner.name);
-        if ('policies' in inner) checkPolicies(inner.policies, allowed);
-        return validateObject(inner, GroupCreateLegacy, 'server_group');
-      });
+      const b = validateWrapped(body, 'server_group', atLeast(ctx.version, '2.15') ? GroupCreate215 : GroupCreateLegacy);
       name = b.name;
-      policy = (b.policies as string[])[0] as ServerGroupPolicy;
+      policy = b.policies[0] as ServerGroupPolicy;
     }
     this.policy.authorize(ctx, `${P}:create`, { project_id: ctx.projectId });
     if (Object.keys(rules).length > 0 && policy !== 'anti-affinity') throw new Invalid('Only anti-affinity policy supports rules.');
@@ -138,45 +137,21 @@ export class ServerGroupsController {
  * `policies` before 2.64 (jsonschema keyword order): type array, prefixItems [enum], uniqueItems,
  * minItems 1, maxItems 1.
  */
-function checkPolicies(v: unknown, allowed: string[]): void {
-  if (!Array.isArray(v)) throw fieldError('policies', v, `${pyRepr(v)} is not of type 'array'`);
-  if (v.length > 0) {
-    const first = v[0];
-    if (typeof first !== 'string') throw fieldError(0, first, `${pyRepr(first)} is not of type 'string'`);
-    if (!allowed.includes(first)) throw fieldError(0, first, `${pyRepr(first)} is not one of ${pyRepr(allowed)}`);
-  }
-  if (new Set(v.map((x) => JSON.stringify(x))).size !== v.length) throw fieldError('policies', v, `${pyRepr(v)} has non-unique elements`);
-  if (v.length < 1) throw fieldError('policies', v, `${pyRepr(v)} is too short`);
-  if (v.length > 1) throw fieldError('policies', v, `${pyRepr(v)} is too long`);
-}
-
-/** `rules` from 2.64: only `max_server_per_host`, a positive integer (or string of digits). */
-function checkRules(rules: Record<string, unknown>): void {
-  if ('max_server_per_host' in rules) {
-    const m = rules.max_server_per_host;
-    const isInt = typeof m === 'number' && Number.isInteger(m);
-    if (!isInt && typeof m !== 'string') throw fieldError('max_server_per_host', m, `${pyRepr(m)} is not of type 'integer', 'string'`);
-    if (typeof m === 'string' && !/^[0-9]*$/.test(m)) throw fieldError('max_server_per_host', m, `${pyRepr(m)} does not match '^[0-9]*$'`);
-    if (typeof m === 'string' && m.length < 1) throw fieldError('max_server_per_host', m, `${pyRepr(m)} is too short`);
-    if (Number(m) < 1) throw fieldError('max_server_per_host', m, `${pyStrNum(m)} is less than the minimum of 1`);
-  }
-  const extra = Object.keys(rules).filter((k) => k !== 'max_server_per_host');
-  if (extra.length > 0) {
-    throw fieldError('rules', rules, `Additional properties are not allowed (${extra.map((k) => pyRepr(k)).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
-  }
-}
-
-function pyStrNum(m: unknown): string {
-  return typeof m === 'string' ? String(Number(m)) : pyRepr(m);
+function policiesCheck(allowed: string[]): Check {
+  const first = allOf(typeCheck('string'), enumCheck(allowed));
+  return (v) => {
+    if (!Array.isArray(v)) return `${pyRepr(v)} is not of type 'array'`;
+    const itemError = v.length > 0 ? first(v[0]) : null;
+    if (itemError !== null) return nestedMessage(0, v[0], itemError);
+    if (new Set(v.map((x) => JSON.stringify(x))).size !== v.length) return `${pyRepr(v)} has non-unique elements`;
+    if (v.length < 1) return `${pyRepr(v)} is too short`;
+    if (v.length > 1) return `${pyRepr(v)} is too long`;
+    return null;
+  };
 }
 
 /** `limit`/`offset`: parameter_types.non_negative_integer on each value; the last one is used. */
 function intParam(query: Query, name: string): number | undefined {
-  const values = query[name];
-  if (values === undefined) return undefined;
-  for (const v of values) {
-    if (!/^[0-9]*$/.test(v)) throw new Invalid(`Invalid input for query parameters ${name}. Value: ${v}. ${pyRepr(v)} does not match '^[0-9]*$'`);
-    if (v.length < 1) throw new Invalid(`Invalid input for query parameters ${name}. Value: . '' is too short`);
-  }
-  return Number(values[values.length - 1]);
+  const value = queryParam(query, name, nonNegativeIntegerCheck);
+  return value === undefined ? undefined : Number(value);
 }

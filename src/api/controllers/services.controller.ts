@@ -1,5 +1,4 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { registerDecorator } from 'class-validator';
 import { Invalid, NotFound } from '../../common/errors';
 import { AggregateRepository } from '../../db/repositories/aggregate.repository';
 import { ServiceRepository } from '../../db/repositories/service.repository';
@@ -10,9 +9,8 @@ import { Query, single } from '../http/query';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
-import { requireObject, validateObject } from '../validation/validate';
-import { NovaEnum, NovaString, Optional, Required } from '../validation/nova-validators';
-import { pyRepr } from '../validation/py-repr';
+import { NovaBoolean, NovaEnum, NovaFqdn, NovaString, Optional, Required, toBool } from '../validation/nova-validators';
+import { validateRoot } from '../validation/validate';
 import { serviceView } from '../views/service.view';
 import { ZonesService } from '../zones.service';
 
@@ -20,73 +18,24 @@ const P = 'os_compute_api:os-services';
 /** API services are not RPC services and never heartbeat, so Nova leaves them out of the list. */
 const HIDDEN_BINARIES = ['nova-api', 'nova-osapi_compute', 'nova-metadata'];
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-/** parameter_types.fqdn */
-const FQDN = /^[a-zA-Z0-9-._]*$/;
-
-/** parameter_types.boolean: exactly these values (no integers), unlike the looser `bool_from_string`. */
-const SCHEMA_BOOLEANS: unknown[] = [
-  true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes',
-  false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no',
-];
-const TRUE_STRINGS = ['true', '1', 'on', 'yes'];
-
-function SchemaBoolean() {
-  return (object: object, propertyName: string) => {
-    let last = '';
-    registerDecorator({
-      name: 'novaSchemaBoolean',
-      target: object.constructor,
-      propertyName,
-      options: { message: () => last },
-      validator: {
-        validate(v: unknown) {
-          if (typeof v !== 'boolean' && typeof v !== 'string') last = `${pyRepr(v)} is not of type 'boolean', 'string'`;
-          else if (!SCHEMA_BOOLEANS.includes(v)) last = `${pyRepr(v)} is not one of ${pyRepr(SCHEMA_BOOLEANS)}`;
-          else return true;
-          return false;
-        },
-      },
-    });
-  };
-}
-
-function schemaBool(v: unknown): boolean {
-  return v === true || (typeof v === 'string' && TRUE_STRINGS.includes(v.toLowerCase()));
-}
 
 /** schemas/services.py `update` (2.0–2.10). */
 class LegacyServiceUpdate {
-  @Required() @NovaString(1, 255, FQDN) host!: string;
+  @Required() @NovaFqdn() host!: string;
   @Required() @NovaString(1, 255) binary!: string;
   @Optional() @NovaString(1, 255) disabled_reason?: string;
 }
 
 /** `update_v211`: adds forced_down. */
 class LegacyServiceUpdate211 extends LegacyServiceUpdate {
-  @Optional() @SchemaBoolean() forced_down?: unknown;
+  @Optional() @NovaBoolean() forced_down?: unknown;
 }
 
 /** `update_v253`. */
 class ServiceUpdate253 {
-  @Optional() @NovaEnum(['enabled', 'disabled']) status?: string;
+  @Optional() @NovaEnum(['enabled', 'disabled'], 'string') status?: string;
   @Optional() @NovaString(1, 255) disabled_reason?: string;
-  @Optional() @SchemaBoolean() forced_down?: unknown;
-}
-
-/**
- * Validates a body whose schema is at the root: errors about the root object itself (required
- * keys, unexpected keys) carry no "Invalid input for field/attribute" prefix in Nova, as the
- * jsonschema error has an empty path.
- */
-function validateRoot<T extends object>(body: unknown, cls: new () => T): T {
-  const obj = requireObject(body);
-  try {
-    return validateObject(obj, cls, 'body');
-  } catch (err) {
-    const prefix = `Invalid input for field/attribute body. Value: ${pyRepr(obj)}. `;
-    if (err instanceof Invalid && err.message.startsWith(prefix)) throw new Invalid(err.message.slice(prefix.length));
-    throw err;
-  }
+  @Optional() @NovaBoolean() forced_down?: unknown;
 }
 
 /** `/os-services`: list, enable/disable (with reason), force down, delete. Admin only. */
@@ -122,8 +71,8 @@ export class ServicesController {
       const forced = (b as LegacyServiceUpdate211).forced_down;
       if (forced === undefined) throw new Invalid('Missing forced_down field');
       const svc = await this.findComputeByHostBinary(b.host, b.binary);
-      await this.services.setForcedDown(svc.id, schemaBool(forced));
-      return { service: { host: b.host, binary: b.binary, forced_down: schemaBool(forced) } };
+      await this.services.setForcedDown(svc.id, toBool(forced));
+      return { service: { host: b.host, binary: b.binary, forced_down: toBool(forced) } };
     }
     let reason: string | null = null;
     if (action === 'disable-log-reason') {
@@ -172,7 +121,7 @@ export class ServicesController {
       throw new Invalid("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
     }
     if (b.status !== undefined) svc = await this.services.setDisabled(svc.id, b.status === 'disabled', b.status === 'disabled' ? b.disabled_reason ?? null : null);
-    if (b.forced_down !== undefined) svc = await this.services.setForcedDown(svc.id, schemaBool(b.forced_down));
+    if (b.forced_down !== undefined) svc = await this.services.setForcedDown(svc.id, toBool(b.forced_down));
     const byHost = zonesByHost(await this.aggregates.listForHost(svc.host));
     return { service: this.view(ctx, svc, byHost) };
   }

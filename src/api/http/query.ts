@@ -1,5 +1,7 @@
-/** Query-string helpers with Nova's validation messages. Pure. */
+/** Query-string helpers with Nova's validation messages. */
 import { Invalid } from '../../common/errors';
+import { nonNegativeIntegerCheck } from '../validation/nova-validators';
+import { additionalPropertiesMessage, queryParam } from '../validation/validate';
 
 export type Query = Record<string, string[]>;
 
@@ -8,22 +10,19 @@ export function single(query: Query, name: string): string | undefined {
   return v === undefined ? undefined : v[v.length - 1];
 }
 
-/** `limit` (non-negative, capped at max_limit, default max_limit) and `marker`. */
+/** `limit` (parameter_types.non_negative_integer, capped at max_limit, default max_limit) and `marker`. */
 export function pageParams(query: Query, maxLimit: number): { limit: number; marker: string | undefined } {
-  const raw = single(query, 'limit');
-  let limit = maxLimit;
-  if (raw !== undefined) {
-    if (!/^[0-9]+$/.test(raw)) throw new Invalid(`Invalid input for query parameters limit. Value: ${raw}. '${raw}' does not match '^[0-9]*$'`);
-    limit = Math.min(Number(raw), maxLimit);
-  }
-  return { limit, marker: single(query, 'marker') };
+  const raw = queryParam(query, 'limit', nonNegativeIntegerCheck);
+  return { limit: raw === undefined ? maxLimit : Math.min(Number(raw), maxLimit), marker: single(query, 'marker') };
 }
 
-/** From 2.75 (and for APIs with strict query schemas) unknown parameters are rejected. */
+/**
+ * From 2.75 (and for APIs with strict query schemas) unknown parameters are rejected: the
+ * query schema's root `additionalProperties`, so the message has no prefix.
+ */
 export function rejectUnknown(query: Query, allowed: string[]): void {
-  for (const k of Object.keys(query)) {
-    if (!allowed.includes(k)) throw new Invalid(`Invalid input for query parameters ${k}. Value: ${single(query, k)}. Additional properties are not allowed ('${k}' was unexpected)`);
-  }
+  const unknown = Object.keys(query).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw new Invalid(additionalPropertiesMessage(unknown));
 }
 
 export function queryBool(query: Query, name: string): boolean | undefined {
