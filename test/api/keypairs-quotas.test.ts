@@ -111,3 +111,25 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+for (const backend of BACKENDS) {
+  describe(`key_pairs quota under concurrency (${backend})`, () => {
+    let cloud: Cloud;
+    before(async () => {
+      cloud = await startCloud(backend, '[quota]\nkey_pairs = 3\n');
+    });
+    after(async () => cloud?.stop());
+
+    it('ten concurrent imports against a quota of 3 leave exactly 3 keys, the rest get Nova\'s 403', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kpq-'));
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')]);
+      const pub = readFileSync(join(dir, 'k.pub'), 'utf8').trim();
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+        cloud.request('POST', '/v2.1/os-keypairs', { token: 'erin:pq', body: { keypair: { name: `k${i}`, public_key: pub } } })));
+      assert.equal(results.filter((r) => r.status === 200).length, 3, results.map((r) => r.status).join(','));
+      assert.ok(results.filter((r) => r.status !== 200).every((r) => r.body?.forbidden?.message === 'Quota exceeded, too many key pairs.'));
+      const listed = await cloud.request('GET', '/v2.1/os-keypairs', { token: 'erin:pq' });
+      assert.equal(listed.body.keypairs.length, 3);
+    });
+  });
+}

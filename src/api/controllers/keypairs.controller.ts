@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Invalid } from '../../common/errors';
+import { KeyedLock } from '../../common/keyed-lock';
 import { generateKeyPair } from '../../common/ssh-keys';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
@@ -78,8 +79,6 @@ export class KeypairsController {
     const userId = b.user_id ?? ctx.userId;
     this.policy.authorize(ctx, `${P}:create`, { user_id: userId });
     const type = b.type ?? 'ssh';
-    const limits = await this.quotas.getProjectQuotas(ctx.projectId, userId);
-    if (limits.key_pairs >= 0 && (await this.keypairs.countForUser(userId)) >= limits.key_pairs) throw keypairLimitExceeded();
     let publicKey = b.public_key;
     let privateKey: string | undefined;
     if (publicKey === undefined) {
@@ -88,12 +87,31 @@ export class KeypairsController {
       publicKey = generated.publicKey;
       privateKey = generated.privateKey;
     }
-    const kp = await this.keypairs.create({ name: b.name, userId, publicKey, type });
+    // Count-then-insert per user one at a time here; the re-check after the insert (Nova's
+    // recheck_quota) covers other API processes.
+    const kp = await this.createLock.run(userId, async () => {
+      await this.checkQuota(ctx.projectId, userId, 1);
+      const created = await this.keypairs.create({ name: b.name, userId, publicKey: publicKey!, type });
+      try {
+        await this.checkQuota(ctx.projectId, userId, 0);
+      } catch (err) {
+        await this.keypairs.delete(userId, created.name);
+        throw err;
+      }
+      return created;
+    });
     reply.code(atLeast(v, '2.2') ? 201 : 200);
     const out: Record<string, unknown> = { name: kp.name, public_key: kp.public_key, fingerprint: kp.fingerprint, user_id: kp.user_id };
     if (atLeast(v, '2.2')) out.type = kp.type;
     if (privateKey !== undefined) out.private_key = privateKey;
     return { keypair: out };
+  }
+
+  private readonly createLock = new KeyedLock();
+
+  private async checkQuota(projectId: string, userId: string, adding: number): Promise<void> {
+    const limit = (await this.quotas.getProjectQuotas(projectId, userId)).key_pairs;
+    if (limit >= 0 && (await this.keypairs.countForUser(userId)) + adding > limit) throw keypairLimitExceeded();
   }
 
   @Get(':name')
