@@ -10,6 +10,9 @@ import { COMPUTE_DRIVER, createComputeDriver } from './compute/driver-factory';
 import { ResourceTracker } from './compute/resource-tracker';
 import { ComputeManager } from './compute/compute.manager';
 import { ComputeRpcClient } from './compute/compute.rpc-client';
+import { HostManager } from './scheduler/host-manager';
+import { SchedulerManager } from './scheduler/scheduler.manager';
+import { SchedulerRpcClient } from './scheduler/scheduler.rpc-client';
 import { DatabaseModule } from './db/database.module';
 import { Role, ROLE_SPECS, rolesNeedDatabase } from './roles';
 import type { MessageBus } from './rpc/message-bus';
@@ -28,9 +31,10 @@ class CoreModule {
         { provide: MESSAGE_BUS, useValue: bus },
         ConductorRpcClient,
         ComputeRpcClient,
+        SchedulerRpcClient,
         HeartbeatService,
       ],
-      exports: [NOVA_CONF, PROCESS_INFO, MESSAGE_BUS, ConductorRpcClient, ComputeRpcClient, HeartbeatService],
+      exports: [NOVA_CONF, PROCESS_INFO, MESSAGE_BUS, ConductorRpcClient, ComputeRpcClient, SchedulerRpcClient, HeartbeatService],
     };
   }
 }
@@ -41,8 +45,10 @@ function roleModule(role: Role): ModuleMetadata {
   const controllers: Type<unknown>[] = topic ? [baseApiController(topic)] : [];
   if (role === 'conductor') controllers.push(ConductorManager);
   if (role === 'compute') controllers.push(ComputeManager);
+  if (role === 'scheduler') controllers.push(SchedulerManager);
   const providers: Provider[] =
-    role === 'compute' ? [{ provide: COMPUTE_DRIVER, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createComputeDriver(conf) }, ResourceTracker] : [];
+    role === 'compute' ? [{ provide: COMPUTE_DRIVER, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createComputeDriver(conf) }, ResourceTracker]
+      : role === 'scheduler' ? [HostManager] : [];
   return { controllers, providers, imports: role === 'api' ? [ApiModule] : [] };
 }
 
