@@ -45,26 +45,12 @@ describe('os-services view per microversion', () => {
   });
 });
 
-/**
- * The compute registers through the conductor (over RabbitMQ on mysql) a little after the API
- * listens; wait for it, and for the conductor's first heartbeat (which sets its updated_at).
- */
-async function waitForCompute(cloud: Cloud): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    const r = await cloud.request('GET', '/v2.1/os-services?host=functest');
-    const services: Array<{ binary: string; updated_at: string | null }> = r.status === 200 ? r.body.services : [];
-    if (services.some((s) => s.binary === 'nova-compute') && services.some((s) => s.binary === 'nova-conductor' && s.updated_at !== null)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`nova-compute did not register; nova output:\n${cloud.output.split('\n').slice(-40).join('\n')}`);
-}
-
 for (const backend of BACKENDS) {
   describe(`os-services (${backend})`, () => {
     let cloud: Cloud;
     before(async () => {
       cloud = await startCloud(backend);
-      await waitForCompute(cloud);
+      await cloud.waitForCompute();
     });
     after(async () => cloud?.stop());
 

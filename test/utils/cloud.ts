@@ -52,6 +52,20 @@ export class Cloud {
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   }
 
+  /**
+   * The compute registers through the conductor (over RabbitMQ on mysql) a little after the API
+   * listens; waits for it, and for the conductor's first heartbeat (which sets its updated_at).
+   */
+  async waitForCompute(host = 'functest'): Promise<void> {
+    for (let i = 0; i < 150; i++) {
+      const r = await this.request('GET', `/v2.1/os-services?host=${host}`);
+      const services: Array<{ binary: string; updated_at: string | null }> = r.status === 200 ? r.body.services : [];
+      if (services.some((s) => s.binary === 'nova-compute') && services.some((s) => s.binary === 'nova-conductor' && s.updated_at !== null)) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`nova-compute did not register; nova output:\n${this.output.split('\n').slice(-40).join('\n')}`);
+  }
+
   get output(): string {
     return this.proc.output;
   }

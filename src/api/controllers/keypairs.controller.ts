@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } fro
 import type { FastifyReply } from 'fastify';
 import { Invalid } from '../../common/errors';
 import { KeyedLock } from '../../common/keyed-lock';
+import { createWithinQuota } from '../create-within-quota';
 import { generateKeyPair } from '../../common/ssh-keys';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
@@ -87,19 +88,13 @@ export class KeypairsController {
       publicKey = generated.publicKey;
       privateKey = generated.privateKey;
     }
-    // Count-then-insert per user one at a time here; the re-check after the insert (Nova's
-    // recheck_quota) covers other API processes.
-    const kp = await this.createLock.run(userId, async () => {
-      await this.checkQuota(ctx.projectId, userId, 1);
-      const created = await this.keypairs.create({ name: b.name, userId, publicKey: publicKey!, type });
-      try {
-        await this.checkQuota(ctx.projectId, userId, 0);
-      } catch (err) {
-        await this.keypairs.delete(userId, created.name);
-        throw err;
-      }
-      return created;
-    });
+    const kp = await createWithinQuota(
+      this.createLock,
+      userId,
+      (adding) => this.checkQuota(ctx.projectId, userId, adding),
+      () => this.keypairs.create({ name: b.name, userId, publicKey: publicKey!, type }),
+      (created) => this.keypairs.delete(userId, created.name),
+    );
     reply.code(atLeast(v, '2.2') ? 201 : 200);
     const out: Record<string, unknown> = { name: kp.name, public_key: kp.public_key, fingerprint: kp.fingerprint, user_id: kp.user_id };
     if (atLeast(v, '2.2')) out.type = kp.type;

@@ -3,6 +3,7 @@ import { Forbidden, Invalid } from '../../common/errors';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
 import { KeyedLock } from '../../common/keyed-lock';
+import { createWithinQuota } from '../create-within-quota';
 import { QuotaRepository } from '../../db/repositories/quota.repository';
 import { ServerGroupRepository } from '../../db/repositories/server-group.repository';
 import type { ServerGroupPolicy, ServerGroupRecord } from '../../objects/server-group.object';
@@ -85,19 +86,13 @@ export class ServerGroupsController {
     this.policy.authorize(ctx, `${P}:create`, { project_id: ctx.projectId });
     if (Object.keys(rules).length > 0 && policy !== 'anti-affinity') throw new Invalid('Only anti-affinity policy supports rules.');
     if ('max_server_per_host' in rules) rules = { max_server_per_host: Number(rules.max_server_per_host) };
-    // One quota-checked create per project at a time in this process; the re-check after creating
-    // (Nova's quota.recheck_quota) covers creates racing in other API processes.
-    const group = await this.createLock.run(ctx.projectId, async () => {
-      await this.checkQuota(ctx, 1);
-      const created = await this.groups.create({ name, policy, rules, projectId: ctx.projectId, userId: ctx.userId });
-      try {
-        await this.checkQuota(ctx, 0);
-      } catch (err) {
-        await this.groups.delete(created.id);
-        throw err;
-      }
-      return created;
-    });
+    const group = await createWithinQuota(
+      this.createLock,
+      ctx.projectId,
+      (adding) => this.checkQuota(ctx, adding),
+      () => this.groups.create({ name, policy, rules, projectId: ctx.projectId, userId: ctx.userId }),
+      (created) => this.groups.delete(created.id),
+    );
     return { server_group: this.view(ctx, group) };
   }
 
