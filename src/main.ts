@@ -39,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(generateSample());
     return 0;
   }
+  if (inv.kind === 'command' && inv.command === 'policy sample') {
+    process.stdout.write((await import('./api/policy/policy-sample')).generatePolicySample());
+    return 0;
+  }
 
   let debug = false;
   try {

@@ -9,7 +9,7 @@
 import { UsageError } from '../common/errors';
 import { Role, ROLES } from '../roles';
 
-export const COMMANDS = ['db sync', 'service list', 'config sample'] as const;
+export const COMMANDS = ['db sync', 'service list', 'config sample', 'policy sample'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CommonOptions {
@@ -39,7 +39,8 @@ roles: ${ROLES.join(', ')}, or all
 commands:
   db sync         create or upgrade the main and API database schemas
   service list    show every registered service and whether it is up
-  config sample   print a nova.conf with every option, its default and help`;
+  config sample   print a nova.conf with every option, its default and help
+  policy sample   print the default policy as a commented policy.yaml`;
 
 export function parseArgv(argv: readonly string[]): Invocation {
   const roles: Role[] = [];

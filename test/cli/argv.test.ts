@@ -25,7 +25,7 @@ describe('nova command line', () => {
   it('rejects unknown roles, options and commands with one line naming the valid ones', () => {
     assert.throws(() => parseArgv(['--role=api,cmopute']), (e: Error) => e instanceof UsageError && /unknown role 'cmopute'.*valid: api, scheduler, conductor, compute, consoleauth, novncproxy, all/.test(e.message));
     assert.throws(() => parseArgv(['--rol=api']), (e: Error) => e instanceof UsageError && /unknown option '--rol'.*--role/.test(e.message));
-    assert.throws(() => parseArgv(['db', 'migrate']), /unknown command 'db migrate' \(valid: db sync, service list, config sample\)/);
+    assert.throws(() => parseArgv(['db', 'migrate']), /unknown command 'db migrate' \(valid: db sync, service list, config sample, policy sample\)/);
     assert.throws(() => parseArgv(['--config-file']), /needs a value/);
     assert.throws(() => parseArgv([]), /nothing to do/);
     for (const argv of [['--role=api,cmopute'], ['--rol=api'], ['db', 'migrate']]) {

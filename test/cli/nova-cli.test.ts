@@ -72,6 +72,14 @@ describe('the nova binary: usage and bad input', () => {
     assertCleanFailure(runNova(['--role=all', '--config-file', f]), 1, /has no schema yet: run 'nova db sync'/);
   });
 
+  it('the shipped config/policy.yaml is what `nova policy sample` generates', () => {
+    const r = runNova(['policy', 'sample']);
+    assert.equal(r.code, 0);
+    const shipped = readFileSync(resolve(__dirname, '../../../config/policy.yaml'), 'utf8');
+    assert.ok(r.stdout === shipped, 'config/policy.yaml is stale: regenerate it with `bin/nova policy sample > config/policy.yaml`');
+    assert.match(shipped, /^#"os_compute_api:os-flavor-manage:create": "rule:context_is_admin"$/m);
+  });
+
   it('the checked-in nova.conf.example is what `nova config sample` generates', () => {
     const r = runNova(['config', 'sample']);
     assert.equal(r.code, 0);
