@@ -12,6 +12,7 @@ import { HeartbeatService } from './servicegroup/heartbeat.service';
 import { ResourceTracker } from './compute/resource-tracker';
 
 import { VERSION } from './common/version';
+import { API_DB } from './common/tokens';
 
 /**
  * Runs the given roles until SIGTERM/SIGINT. Shutdown order: stop heartbeats, stop taking RPC
@@ -31,12 +32,16 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
 
   const bus = await createBus(busOptions);
   let app: INestApplicationContext & { close(): Promise<void> };
+  let images: { close(): Promise<void> } | undefined;
   try {
     const module = AppModule.forRoles(conf, { roles, host }, bus);
     const strategy = new BusTransportStrategy(bus, host);
     if (roles.includes('api')) {
       const { startApiServer } = await import('./api/api-server');
       app = await startApiServer(module, strategy, conf, logger);
+      // The zero-setup image service (a Glance v2 subset) when no Glance is configured.
+      const { builtInImageServiceWanted, startImageService } = await import('./image/image-service');
+      if (builtInImageServiceWanted(conf)) images = await startImageService(conf, { apiDb: app.get(API_DB), logger });
     } else {
       const micro = await NestFactory.createMicroservice(module, { strategy, logger, abortOnError: false });
       await micro.listen();
@@ -75,6 +80,7 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
       bus
         .close(graceMs)
         .catch((e: unknown) => logger.warn(`closing the bus: ${String(e)}`, 'service'))
+        .then(() => images?.close())
         .then(() => app.close())
         .catch((e: unknown) => logger.warn(`closing: ${String(e)}`, 'service'))
         .finally(() => {

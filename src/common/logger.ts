@@ -46,7 +46,7 @@ export class NovaLogger implements LoggerService {
     // Nest passes (message, stack, context) or (message, context).
     const ctx = context ?? (stackOrContext && !stackOrContext.includes('\n') ? stackOrContext : undefined);
     // Start-up failures are reported once, by main, as one clear line.
-    if (ctx === 'ExceptionHandler') return this.debug(message, ctx);
+    if (ctx === 'ExceptionHandler' || (ctx && FRAMEWORK_CONTEXTS.has(ctx))) return this.debug(message, ctx);
     this.write('ERROR', message, ctx);
     if (this.settings.debug && stackOrContext && stackOrContext.includes('\n')) this.write('DEBUG', stackOrContext, ctx);
   }

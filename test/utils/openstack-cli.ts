@@ -71,6 +71,14 @@ export interface RecordedExchange {
   keystone: boolean;
 }
 
+export interface OpenStackCliOptions {
+  /**
+   * Written as `image_endpoint_override` of every cloud (e.g. the built-in image service); image
+   * requests then go straight there, not through the recording proxy. Unset: no image endpoint.
+   */
+  imageEndpoint?: string;
+}
+
 export interface RunOptions {
   cloud?: CloudName;
   /** Appends `-f <format>`; default none (not every command accepts -f). */
@@ -124,14 +132,14 @@ export class OpenStackCli {
   private frontUrl = '';
   private upstream: URL;
 
-  private constructor(readonly cloud: Cloud) {
+  private constructor(readonly cloud: Cloud, private readonly options: OpenStackCliOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'osc-'));
     this.cloudsYaml = join(this.dir, 'clouds.yaml');
     this.upstream = new URL(cloud.url);
   }
 
-  static async create(cloud: Cloud): Promise<OpenStackCli> {
-    const cli = new OpenStackCli(cloud);
+  static async create(cloud: Cloud, options: OpenStackCliOptions = {}): Promise<OpenStackCli> {
+    const cli = new OpenStackCli(cloud, options);
     await cli.listen();
     cli.writeConfig();
     return cli;
@@ -172,6 +180,7 @@ export class OpenStackCli {
           `    compute_endpoint_override: ${this.computeUrl}`,
         );
       }
+      if (this.options.imageEndpoint) lines.push(`    image_endpoint_override: ${this.options.imageEndpoint}`);
       lines.push('    region_name: RegionOne');
     }
     return lines.join('\n') + '\n';

@@ -10,6 +10,7 @@ import { defaultComputeOptions } from './default-compute.options';
 import { defaultRpcOptions } from './default-rpc.options';
 import { defaultServiceOptions } from './default-service.options';
 import { fakeDriverSection } from './fake-driver.options';
+import { imageServiceSection } from './image-service.options';
 import { KNOWN_UNUSED_SECTIONS } from './known-sections.options';
 import { libvirtSection } from './libvirt.options';
 import { osloConcurrencySection, osloPolicySection, upgradeLevelsSection, wsgiSection } from './misc.options';
@@ -34,6 +35,7 @@ export const SECTIONS = {
   fake_driver: fakeDriverSection,
   filter_scheduler: filterSchedulerSection,
   glance: glanceSection,
+  image_service: imageServiceSection,
   keystone_authtoken: keystoneAuthtokenSection,
   libvirt: libvirtSection,
   neutron: neutronSection,

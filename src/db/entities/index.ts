@@ -1,11 +1,13 @@
 import { AggregateEntity, AggregateHostEntity, AggregateMetadataEntity, InstanceGroupEntity, InstanceGroupMemberEntity, InstanceGroupPolicyEntity } from './aggregate.entity';
 import { FlavorEntity, FlavorExtraSpecEntity, FlavorProjectEntity, KeyPairEntity, ProjectUserQuotaEntity, QuotaClassEntity, QuotaEntity, RequestSpecEntity } from './flavor.entity';
+import { ImageEntity } from './image.entity';
 import { InstanceActionEntity, InstanceActionEventEntity, InstanceEntity, InstanceFaultEntity, InstanceMetadataEntity, InstanceSystemMetadataEntity, TagEntity } from './instance.entity';
 import { BlockDeviceMappingEntity, ConsoleAuthTokenEntity, MigrationEntity } from './move.entity';
 import { ComputeNodeEntity, ServiceEntity } from './service.entity';
 
 export * from './aggregate.entity';
 export * from './flavor.entity';
+export * from './image.entity';
 export * from './instance.entity';
 export * from './move.entity';
 export * from './service.entity';
@@ -21,5 +23,5 @@ export const MAIN_ENTITIES = [
 export const API_ENTITIES = [
   FlavorEntity, FlavorExtraSpecEntity, FlavorProjectEntity, KeyPairEntity, QuotaEntity, ProjectUserQuotaEntity,
   QuotaClassEntity, RequestSpecEntity, AggregateEntity, AggregateHostEntity, AggregateMetadataEntity,
-  InstanceGroupEntity, InstanceGroupPolicyEntity, InstanceGroupMemberEntity,
+  InstanceGroupEntity, InstanceGroupPolicyEntity, InstanceGroupMemberEntity, ImageEntity,
 ];
