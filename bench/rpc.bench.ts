@@ -9,11 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Connection } from 'rabbitmq-client';
 import type { MessageBus } from '../src/rpc/message-bus';
 import type { BusLogger } from '../src/rpc/envelope';
 import { InProcessBroker, InProcessBus } from '../src/rpc/inproc.bus';
 import { AmqpBus } from '../src/rpc/amqp.bus';
+import { deleteFromBroker } from '../test/utils/buses';
 
 const RABBIT_URL = process.env.NOVA_BENCH_RABBIT_URL ?? 'rabbit://guest:guest@127.0.0.1:5672/';
 const quiet: BusLogger = { log: () => undefined, warn: (m) => console.error(`warn: ${m}`), error: (m) => console.error(`error: ${m}`) };
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     console.error(`RabbitMQ skipped: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     await Promise.all([server?.close(2_000), client?.close(2_000)]);
-    await cleanup([topic, `${topic}.bench-host`], [controlExchange, `${topic}_fanout`]);
+    await deleteFromBroker([topic, `${topic}.bench-host`], [controlExchange, `${topic}_fanout`], RABBIT_URL);
   }
 
   const f = (x: number, d = 3): string => x.toFixed(d);
@@ -116,20 +116,6 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|');
   for (const r of results) {
     console.log(`| ${r.transport} | ${f(r.median)} | ${f(r.p99)} | ${f(r.callsPerSec, 0)} | ${f(r.castsPerSec, 0)} |`);
-  }
-}
-
-async function cleanup(queues: string[], exchanges: string[]): Promise<void> {
-  const conn = new Connection({ url: RABBIT_URL.replace(/^rabbit:/, 'amqp:'), connectionTimeout: 3_000 });
-  conn.on('error', () => undefined);
-  try {
-    await conn.onConnect(5_000);
-    for (const queue of queues) await conn.queueDelete({ queue }).catch(() => undefined);
-    for (const exchange of exchanges) await conn.exchangeDelete({ exchange }).catch(() => undefined);
-  } catch {
-    // broker gone: nothing to clean
-  } finally {
-    await conn.close().catch(() => undefined);
   }
 }
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { NovaProcess, databaseHandles, parseTable, runNova, waitFor, writeConf } from '../utils/nova-process';
 import { createTestDatabases, TestDatabases } from '../utils/databases';
+import { RABBIT_URL as RABBIT } from '../utils/buses';
 
-const RABBIT = process.env.NOVA_TEST_RABBIT ?? 'rabbit://guest:guest@127.0.0.1:5672/';
 
 describe('separate processes on MariaDB + RabbitMQ', () => {
   let dbs: TestDatabases;

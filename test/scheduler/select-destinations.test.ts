@@ -11,8 +11,8 @@ import type { RequestSpec } from '../../src/scheduler/request-spec';
 import type { Selection } from '../../src/scheduler/filter-scheduler';
 import { Cloud, startCloud } from '../utils/cloud';
 import { waitFor } from '../utils/nova-process';
+import { RABBIT_URL as RABBIT } from '../utils/buses';
 
-const RABBIT = process.env.NOVA_TEST_RABBIT ?? 'rabbit://guest:guest@127.0.0.1:5672/';
 
 const spec = (over: Partial<RequestSpec> = {}): RequestSpec => ({
   flavor: { vcpus: 1, memory_mb: 2048, root_gb: 10, ephemeral_gb: 0, swap: 0, extra_specs: {} },

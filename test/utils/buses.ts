@@ -14,7 +14,7 @@
  * Each `forEachBus` block is a `describe` per transport. Buses made by one harness share the
  * in-process broker (inproc) or a control exchange `nova_test_<random>` (rabbit), like processes
  * of one deployment. After the block, every bus is closed and (rabbit) every queue and exchange
- * the block used is deleted. Set NOVA_TEST_RABBIT_URL to use another broker, NOVA_TEST_VERBOSE=1
+ * the block used is deleted. Set NOVA_TEST_RABBIT to use another broker, NOVA_TEST_VERBOSE=1
  * to see the buses' logs.
  */
 import { execFile } from 'node:child_process';
@@ -27,7 +27,7 @@ import { InProcessBroker, InProcessBus } from '../../src/rpc/inproc.bus';
 import { AmqpBus, AmqpBusOptions } from '../../src/rpc/amqp.bus';
 import { NoSuchMethod } from '../../src/rpc/rpc-errors';
 
-export const RABBIT_URL = process.env.NOVA_TEST_RABBIT_URL ?? 'rabbit://guest:guest@127.0.0.1:5672/';
+export const RABBIT_URL = process.env.NOVA_TEST_RABBIT ?? 'rabbit://guest:guest@127.0.0.1:5672/';
 export type BusName = 'inproc' | 'rabbit';
 export const BUS_NAMES: readonly BusName[] = ['inproc', 'rabbit'];
 
@@ -156,8 +156,8 @@ export function createHarness(name: BusName): BusHarness {
 }
 
 /** Deletes queues and exchanges (missing ones are fine). */
-export async function deleteFromBroker(queues: string[], exchanges: string[]): Promise<void> {
-  const conn = new Connection({ url: RABBIT_URL.replace(/^rabbit:/, 'amqp:'), connectionTimeout: 3_000 });
+export async function deleteFromBroker(queues: string[], exchanges: string[], url: string = RABBIT_URL): Promise<void> {
+  const conn = new Connection({ url: url.replace(/^rabbit:/, 'amqp:'), connectionTimeout: 3_000 });
   conn.on('error', () => undefined);
   try {
     await conn.onConnect(5_000);

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabases, Engine, TestDatabases } from './databases';
 import { NovaProcess, runNova, writeConf } from './nova-process';
+import { RABBIT_URL as RABBIT } from './buses';
 
 export const BACKENDS: Engine[] = ['sqlite', 'mysql'];
-const RABBIT = process.env.NOVA_TEST_RABBIT ?? 'rabbit://guest:guest@127.0.0.1:5672/';
 
 export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   status: number;
