@@ -6,6 +6,12 @@ import { MESSAGE_BUS, NOVA_CONF, PROCESS_INFO } from './common/tokens';
 import type { NovaConf } from './config/options';
 import { ConductorManager } from './conductor/conductor.manager';
 import { ConductorRpcClient } from './conductor/conductor.rpc-client';
+import { ComputeTaskManager } from './conductor/compute-task.manager';
+import { InstanceObjectsManager } from './conductor/instance-objects.manager';
+import { BuildService } from './compute/build.service';
+import { InstanceRunner } from './compute/instance-runner';
+import { PowerActionsService } from './compute/power-actions.service';
+import { ComputeReconciler } from './compute/compute-reconciler';
 import { COMPUTE_DRIVER, createComputeDriver } from './compute/driver-factory';
 import { ResourceTracker } from './compute/resource-tracker';
 import { ComputeManager } from './compute/compute.manager';
@@ -43,11 +49,15 @@ class CoreModule {
 function roleModule(role: Role): ModuleMetadata {
   const topic = ROLE_SPECS[role].topic;
   const controllers: Type<unknown>[] = topic ? [baseApiController(topic)] : [];
-  if (role === 'conductor') controllers.push(ConductorManager);
+  if (role === 'conductor') controllers.push(ConductorManager, InstanceObjectsManager, ComputeTaskManager);
   if (role === 'compute') controllers.push(ComputeManager);
   if (role === 'scheduler') controllers.push(SchedulerManager);
   const providers: Provider[] =
-    role === 'compute' ? [{ provide: COMPUTE_DRIVER, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createComputeDriver(conf) }, ResourceTracker]
+    role === 'compute'
+      ? [
+          { provide: COMPUTE_DRIVER, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createComputeDriver(conf) },
+          ResourceTracker, InstanceRunner, BuildService, PowerActionsService, ComputeReconciler,
+        ]
       : role === 'scheduler' ? [HostManager] : [];
   return { controllers, providers, imports: role === 'api' ? [ApiModule] : [] };
 }

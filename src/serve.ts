@@ -10,6 +10,7 @@ import { createBus } from './rpc/bus-factory';
 import { BusTransportStrategy } from './rpc/nest-transport';
 import { HeartbeatService } from './servicegroup/heartbeat.service';
 import { ResourceTracker } from './compute/resource-tracker';
+import { ComputeReconciler } from './compute/compute-reconciler';
 
 import { VERSION } from './common/version';
 import { API_DB } from './common/tokens';
@@ -55,7 +56,8 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
   logger.log(`nova-ts ${VERSION} running ${roles.join(', ')} on host ${host} (bus: ${bus.transportName}, pid ${process.pid})`, 'service');
   void heartbeat.start();
   const tracker = roles.includes('compute') ? app.get(ResourceTracker) : undefined;
-  void tracker?.start();
+  const reconciler = roles.includes('compute') ? app.get(ComputeReconciler) : undefined;
+  void tracker?.start().then(() => reconciler?.start());
 
   const graceMs = conf.DEFAULT.graceful_shutdown_timeout * 1000;
   // With the in-process bus and SQLite nothing else holds the event loop open.
@@ -76,6 +78,7 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
       hardStop.unref();
       heartbeat.stop();
       tracker?.stop();
+      reconciler?.stop();
       clearInterval(keepAlive);
       bus
         .close(graceMs)

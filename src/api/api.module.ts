@@ -13,6 +13,9 @@ import { KeypairsController } from './controllers/keypairs.controller';
 import { QuotasController } from './controllers/quotas.controller';
 import { ServerGroupsController } from './controllers/server-groups.controller';
 import { ServicesController } from './controllers/services.controller';
+import { ServersController } from './controllers/servers.controller';
+import { ServerActionsService } from './servers/server-actions.service';
+import { ServerCreateService } from './servers/server-create.service';
 import { UsageService } from './usage.service';
 import { ZonesService } from './zones.service';
 import { VersionsController } from './versions/versions.controller';
@@ -22,9 +25,9 @@ import { VersionsController } from './versions/versions.controller';
   controllers: [
     VersionsController, ServicesController, ExtensionsController, AvailabilityZonesController, AggregatesController,
     ServerGroupsController, HypervisorsController, FlavorsController, FlavorExtrasController, KeypairsController, QuotasController,
-    RemovedApisController,
+    RemovedApisController, ServersController,
   ],
-  providers: [PolicyService, ZonesService, UsageService, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
+  providers: [PolicyService, ZonesService, UsageService, ServerCreateService, ServerActionsService, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
   exports: [PolicyService, AUTH_STRATEGY],
 })
 export class ApiModule {}

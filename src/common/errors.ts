@@ -73,3 +73,9 @@ export class Gone extends NovaError {
     super(message);
   }
 }
+
+/** 501: the operation exists in Nova's API but this cloud cannot do it (yet). */
+export class NotImplemented extends NovaError {
+  override readonly code = 501;
+  override readonly faultName = 'notImplemented';
+}

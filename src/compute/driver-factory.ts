@@ -14,6 +14,11 @@ export function createComputeDriver(conf: NovaConf): ComputeDriver {
         memoryMb: conf.fake_driver.memory_mb,
         localGb: conf.fake_driver.local_gb,
         nodes: conf.fake_driver.nodes,
+        actionDelayMs: conf.fake_driver.action_delay_ms,
+        spawnDelayMs: conf.fake_driver.spawn_delay_ms,
+        failSpawnOnHosts: conf.fake_driver.fail_spawn_on_hosts,
+        failSpawnImages: conf.fake_driver.fail_spawn_images,
+        failOperations: conf.fake_driver.fail_operations,
       });
     case 'libvirt.LibvirtDriver':
       throw new ConfigError(['[DEFAULT] compute_driver: libvirt.LibvirtDriver is not in this build yet (it comes with the libvirt driver issue); use fake.FakeDriver']);

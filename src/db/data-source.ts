@@ -45,6 +45,10 @@ export function dataSourceOptions(name: DatabaseName, target: DbTarget, maxPoolS
       // WAL lets several processes (e.g. api and conductor on one box) share the file safely.
       enableWAL: !target.memory,
       timeout: 10_000,
+      // MariaDB's REGEXP operator, which server list filters use (Nova matches most fields as regexes).
+      prepareDatabase: (db: { function(name: string, fn: (pattern: unknown, value: unknown) => number): void }) => {
+        db.function('regexp', (pattern, value) => (value !== null && value !== undefined && safeRegex(String(pattern))?.test(String(value)) ? 1 : 0));
+      },
     };
   }
   return {
@@ -63,6 +67,23 @@ export function dataSourceOptions(name: DatabaseName, target: DbTarget, maxPoolS
     poolSize: maxPoolSize,
     extra: { connectionLimit: maxPoolSize },
   };
+}
+
+const regexCache = new Map<string, RegExp | null>();
+
+/** A compiled pattern, or null when it is not a valid JavaScript regex (matches nothing). */
+function safeRegex(pattern: string): RegExp | null {
+  let re = regexCache.get(pattern);
+  if (re === undefined) {
+    try {
+      re = new RegExp(pattern);
+    } catch {
+      re = null;
+    }
+    if (regexCache.size > 1000) regexCache.clear();
+    regexCache.set(pattern, re);
+  }
+  return re;
 }
 
 /**

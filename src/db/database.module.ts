@@ -4,6 +4,10 @@ import { NOVA_CONF, API_DB, MAIN_DB } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { DatabaseName, openDataSource, resolveDbTarget } from './data-source';
 import { AggregateRepository } from './repositories/aggregate.repository';
+import { AllocationRepository } from './repositories/allocation.repository';
+import { InstanceActionRepository } from './repositories/instance-action.repository';
+import { InstanceRepository } from './repositories/instance.repository';
+import { ImageRepository } from './repositories/image.repository';
 import { ComputeNodeRepository } from './repositories/compute-node.repository';
 import { FlavorRepository } from './repositories/flavor.repository';
 import { InstanceUsageRepository } from './repositories/instance-usage.repository';
@@ -62,11 +66,16 @@ export class DatabaseModule {
         { provide: KeyPairRepository, inject: [API_DB], useFactory: (ds: DataSource) => new KeyPairRepository(ds) },
         { provide: QuotaRepository, inject: [API_DB, NOVA_CONF], useFactory: (ds: DataSource, conf: NovaConf) => new QuotaRepository(ds, conf.quota) },
         { provide: InstanceUsageRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new InstanceUsageRepository(ds) },
+        { provide: InstanceRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new InstanceRepository(ds) },
+        { provide: InstanceActionRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new InstanceActionRepository(ds) },
+        { provide: AllocationRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new AllocationRepository(ds) },
+        { provide: ImageRepository, inject: [API_DB], useFactory: (ds: DataSource) => new ImageRepository(ds) },
         DatabaseLifecycle,
       ],
       exports: [
         MAIN_DB, API_DB, ServiceRepository, ComputeNodeRepository, AggregateRepository, ServerGroupRepository, FlavorRepository,
-        KeyPairRepository, QuotaRepository, InstanceUsageRepository,
+        KeyPairRepository, QuotaRepository, InstanceUsageRepository, InstanceRepository, InstanceActionRepository,
+        AllocationRepository, ImageRepository,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NOVA_CONF } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { AggregateRepository } from '../db/repositories/aggregate.repository';
+import { AllocationRepository } from '../db/repositories/allocation.repository';
 import { ComputeNodeRepository } from '../db/repositories/compute-node.repository';
 import { ServiceRepository } from '../db/repositories/service.repository';
 import { isServiceUp } from '../servicegroup/liveness';
@@ -9,8 +10,8 @@ import { HostState, makeHostState, SupportedInstance } from './host-state';
 
 /**
  * Builds the scheduler's view of every compute node from the database: resources the nodes
- * report, their compute service's state, and their aggregates. Instance usage joins with the
- * lifecycle issue (allocations per consumer); today nodes report only the host's reserved amounts.
+ * report, their compute service's state, their aggregates, and what instances hold on them
+ * (allocations per consumer: the same numbers the atomic claim checks).
  */
 @Injectable()
 export class HostManager {
@@ -18,11 +19,14 @@ export class HostManager {
     private readonly nodes: ComputeNodeRepository,
     private readonly services: ServiceRepository,
     private readonly aggregates: AggregateRepository,
+    private readonly allocations: AllocationRepository,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
   ) {}
 
   async hostStates(): Promise<HostState[]> {
-    const [nodes, computes, aggregates] = await Promise.all([this.nodes.list(), this.services.list({ binary: 'nova-compute' }), this.aggregates.list()]);
+    const [nodes, computes, aggregates, usage] = await Promise.all([
+      this.nodes.list(), this.services.list({ binary: 'nova-compute' }), this.aggregates.list(), this.allocations.usageByNode(),
+    ]);
     const d = this.conf.DEFAULT;
     const now = Date.now();
     const states: HostState[] = [];
@@ -30,25 +34,25 @@ export class HostManager {
       const service = computes.find((s) => s.host === node.host);
       if (!service) continue;
       const reservedMemory = d.reserved_host_memory_mb;
-      states.push(makeHostState({
-        host: node.host,
+      const used = usage.get(node.uuid) ?? { vcpus: 0, memory_mb: 0, disk_gb: 0, consumers: [] };
+      const state = makeHostState({        host: node.host,
         nodename: node.hypervisor_hostname,
         uuid: node.uuid,
         aggregates: aggregates.filter((a) => a.hosts.includes(node.host)).map((a) => ({ id: a.id, name: a.name, metadata: a.metadata })),
         vcpus_total: node.vcpus,
-        vcpus_used: node.vcpus_used,
+        vcpus_used: used.vcpus,
         reserved_host_cpus: d.reserved_host_cpus,
         cpu_allocation_ratio: node.cpu_allocation_ratio ?? d.initial_cpu_allocation_ratio,
         memory_mb: node.memory_mb,
-        // Nodes report the reserved amount as used; the host state keeps them apart.
-        memory_mb_used: Math.max(0, node.memory_mb_used - reservedMemory),
+        memory_mb_used: used.memory_mb,
         reserved_host_memory_mb: reservedMemory,
         ram_allocation_ratio: node.ram_allocation_ratio ?? d.initial_ram_allocation_ratio,
         local_gb: node.local_gb,
-        local_gb_used: Math.max(0, node.local_gb_used - Math.ceil(d.reserved_host_disk_mb / 1024)),
+        local_gb_used: used.disk_gb,
         reserved_host_disk_mb: d.reserved_host_disk_mb,
         disk_allocation_ratio: node.disk_allocation_ratio ?? d.initial_disk_allocation_ratio,
-        num_instances: node.running_vms ?? 0,
+        num_instances: used.consumers.length,
+        instances: used.consumers,
         service_up: isServiceUp(service, d.service_down_time, now),
         service_disabled: service.disabled,
         hypervisor_type: node.hypervisor_type,
@@ -58,7 +62,8 @@ export class HostManager {
         cpu_info: node.cpu_info,
         stats: Object.fromEntries(Object.entries(node.stats).map(([k, v]) => [k, String(v)])),
         updated: node.updated_at,
-      }));
+      });
+      states.push(state);
     }
     return states;
   }

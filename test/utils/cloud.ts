@@ -29,7 +29,44 @@ export interface RequestOptions {
 }
 
 export class Cloud {
-  constructor(readonly url: string, readonly confPath: string, private readonly proc: NovaProcess, private readonly dbs: TestDatabases) {}
+  constructor(readonly url: string, readonly confPath: string, private readonly proc: NovaProcess, private readonly dbs: TestDatabases, readonly imageUrl: string) {}
+
+  /** Uploads a small active image to the built-in image service; returns its id. */
+  async createImage(name = 'cirros', opts: { token?: string; visibility?: string; min_ram?: number; min_disk?: number } = {}): Promise<string> {
+    const headers = { 'X-Auth-Token': opts.token ?? 'admin:admin', 'Content-Type': 'application/json' };
+    const r = await fetch(`${this.imageUrl}/v2/images`, {
+      method: 'POST', headers,
+      body: JSON.stringify({ name, disk_format: 'qcow2', container_format: 'bare', visibility: opts.visibility ?? 'public', min_ram: opts.min_ram ?? 0, min_disk: opts.min_disk ?? 0 }),
+    });
+    if (r.status !== 201) throw new Error(`image create: ${r.status} ${await r.text()}`);
+    const id = ((await r.json()) as { id: string }).id;
+    const up = await fetch(`${this.imageUrl}/v2/images/${id}/file`, {
+      method: 'PUT', headers: { ...headers, 'Content-Type': 'application/octet-stream' }, body: Buffer.from('fake image data '.repeat(64)),
+    });
+    if (up.status !== 204) throw new Error(`image upload: ${up.status} ${await up.text()}`);
+    return id;
+  }
+
+  /** Creates a flavor as admin; returns its id. */
+  async createFlavor(name: string, ram = 512, vcpus = 1, disk = 1): Promise<string> {
+    const r = await this.request('POST', '/v2.1/flavors', { body: { flavor: { name, ram, vcpus, disk, id: null } } });
+    if (r.status !== 200) throw new Error(`flavor create: ${r.status} ${r.text}`);
+    return r.body.flavor.id as string;
+  }
+
+  /** Polls a server until `done(server)` or the timeout; returns the last body (404 → null). */
+  async waitServer(id: string, done: (s: any) => boolean, opts: { token?: string; timeoutMs?: number; version?: string } = {}): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const until = Date.now() + (opts.timeoutMs ?? 20_000);
+    let last: unknown = undefined;
+    while (Date.now() < until) {
+      const r = await this.request('GET', `/v2.1/servers/${id}`, { token: opts.token, version: opts.version });
+      if (r.status !== 200 && r.status !== 404) throw new Error(`GET /servers/${id}: ${r.status} ${r.text}`);
+      last = r.status === 404 ? null : r.body?.server;
+      if (done(last)) return last;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`server ${id} did not reach the expected state; last: ${JSON.stringify(last)}\n${this.output.split('\n').slice(-30).join('\n')}`);
+  }
 
   async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
     const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
@@ -98,7 +135,9 @@ export async function startCloud(engine: Engine, extraConf = ''): Promise<Cloud>
   const proc = new NovaProcess(['--role=all', '--config-file', conf, '--host', 'functest']);
   await proc.waitForOutput(/Compute API listening on http:\/\/127\.0\.0\.1:(\d+)\//, 60_000);
   const port = /Compute API listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(proc.output)![1];
-  return new Cloud(`http://127.0.0.1:${port}`, conf, proc, dbs);
+  await proc.waitForOutput(/built-in image service listening on 127\.0\.0\.1:(\d+)/, 30_000);
+  const imagePort = /built-in image service listening on 127\.0\.0\.1:(\d+)/.exec(proc.output)![1];
+  return new Cloud(`http://127.0.0.1:${port}`, conf, proc, dbs, `http://127.0.0.1:${imagePort}`);
 }
 
 /** Extra config is appended; later files override earlier keys, and so do later lines. */

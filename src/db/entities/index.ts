@@ -1,11 +1,13 @@
 import { AggregateEntity, AggregateHostEntity, AggregateMetadataEntity, InstanceGroupEntity, InstanceGroupMemberEntity, InstanceGroupPolicyEntity } from './aggregate.entity';
 import { FlavorEntity, FlavorExtraSpecEntity, FlavorProjectEntity, KeyPairEntity, ProjectUserQuotaEntity, QuotaClassEntity, QuotaEntity, RequestSpecEntity } from './flavor.entity';
+import { AllocationEntity } from './allocation.entity';
 import { ImageEntity } from './image.entity';
 import { InstanceActionEntity, InstanceActionEventEntity, InstanceEntity, InstanceFaultEntity, InstanceMetadataEntity, InstanceSystemMetadataEntity, TagEntity } from './instance.entity';
 import { BlockDeviceMappingEntity, ConsoleAuthTokenEntity, MigrationEntity } from './move.entity';
 import { ComputeNodeEntity, ServiceEntity } from './service.entity';
 
 export * from './aggregate.entity';
+export * from './allocation.entity';
 export * from './flavor.entity';
 export * from './image.entity';
 export * from './instance.entity';
@@ -16,7 +18,7 @@ export * from './service.entity';
 export const MAIN_ENTITIES = [
   ServiceEntity, ComputeNodeEntity, InstanceEntity, InstanceMetadataEntity, InstanceSystemMetadataEntity, TagEntity,
   InstanceFaultEntity, InstanceActionEntity, InstanceActionEventEntity, MigrationEntity, BlockDeviceMappingEntity,
-  ConsoleAuthTokenEntity,
+  ConsoleAuthTokenEntity, AllocationEntity,
 ];
 
 /** Tables of the API database, `[api_database] connection`. */
