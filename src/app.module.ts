@@ -23,6 +23,21 @@ import { DatabaseModule } from './db/database.module';
 import { Role, ROLE_SPECS, rolesNeedDatabase } from './roles';
 import type { MessageBus } from './rpc/message-bus';
 import { HeartbeatService } from './servicegroup/heartbeat.service';
+import { MoveObjectsManager } from './conductor/move-objects.manager';
+import { MoveTaskManager } from './conductor/move-task.manager';
+import { MoveTaskRpcClient } from './conductor/move-task.rpc-client';
+import { ResizeAutoConfirm } from './conductor/resize-auto-confirm';
+import { ComputeMoveManager } from './compute/compute-move.manager';
+import { ComputeMoveRpcClient } from './compute/compute-move.rpc-client';
+import { LiveMigrationService } from './compute/live-migration.service';
+import { MoveService } from './compute/move.service';
+import { ImageTaskManager } from './conductor/image-task.manager';
+import { ImageTaskRpcClient } from './conductor/image-task.rpc-client';
+import { ComputeImageManager } from './compute/compute-image.manager';
+import { ComputeImageRpcClient } from './compute/compute-image.rpc-client';
+import { RebuildService } from './compute/rebuild.service';
+import { ShelveService } from './compute/shelve.service';
+import { SnapshotService } from './compute/snapshot.service';
 
 /** Values every module may inject: configuration, this process's identity, the bus, RPC clients. */
 @Global()
@@ -39,8 +54,10 @@ class CoreModule {
         ComputeRpcClient,
         SchedulerRpcClient,
         HeartbeatService,
+        ComputeMoveRpcClient,
+        MoveTaskRpcClient,
       ],
-      exports: [NOVA_CONF, PROCESS_INFO, MESSAGE_BUS, ConductorRpcClient, ComputeRpcClient, SchedulerRpcClient, HeartbeatService],
+      exports: [NOVA_CONF, PROCESS_INFO, MESSAGE_BUS, ConductorRpcClient, ComputeRpcClient, SchedulerRpcClient, HeartbeatService, ComputeMoveRpcClient, MoveTaskRpcClient],
     };
   }
 }
@@ -59,6 +76,24 @@ function roleModule(role: Role): ModuleMetadata {
           ResourceTracker, InstanceRunner, BuildService, PowerActionsService, ComputeReconciler,
         ]
       : role === 'scheduler' ? [HostManager] : [];
+  // Image operations: snapshot, backup, shelve/unshelve, user rebuild.
+  if (role === 'conductor') {
+    controllers.push(ImageTaskManager);
+    providers.push(ComputeImageRpcClient);
+  }
+  if (role === 'compute') {
+    controllers.push(ComputeImageManager);
+    providers.push(ImageTaskRpcClient, SnapshotService, ShelveService, RebuildService);
+  }
+  // Moves: resize, cold and live migration, evacuation.
+  if (role === 'conductor') {
+    controllers.push(MoveObjectsManager, MoveTaskManager);
+    providers.push(ResizeAutoConfirm);
+  }
+  if (role === 'compute') {
+    controllers.push(ComputeMoveManager);
+    providers.push(MoveService, LiveMigrationService);
+  }
   return { controllers, providers, imports: role === 'api' ? [ApiModule] : [] };
 }
 

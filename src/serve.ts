@@ -42,7 +42,12 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
       app = await startApiServer(module, strategy, conf, logger);
       // The zero-setup image service (a Glance v2 subset) when no Glance is configured.
       const { builtInImageServiceWanted, startImageService } = await import('./image/image-service');
-      if (builtInImageServiceWanted(conf)) images = await startImageService(conf, { apiDb: app.get(API_DB), logger });
+      if (builtInImageServiceWanted(conf)) {
+        const started = await startImageService(conf, { apiDb: app.get(API_DB), logger });
+        images = started;
+        const { imageEndpoint, setBuiltInImageEndpoint } = await import('./image/glance-client');
+        setBuiltInImageEndpoint(imageEndpoint({ ...conf, image_service: { ...conf.image_service, listen_port: started.port } }));
+      }
     } else {
       const micro = await NestFactory.createMicroservice(module, { strategy, logger, abortOnError: false });
       await micro.listen();

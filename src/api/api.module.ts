@@ -14,8 +14,19 @@ import { QuotasController } from './controllers/quotas.controller';
 import { ServerGroupsController } from './controllers/server-groups.controller';
 import { ServicesController } from './controllers/services.controller';
 import { ServersController } from './controllers/servers.controller';
+import { MigrationsController } from './controllers/migrations.controller';
+import { ServerMigrationsController } from './controllers/server-migrations.controller';
+import { MoveActionsService } from './servers/move-actions.service';
+import { ServerMetadataController } from './controllers/server-metadata.controller';
+import { ServerTagsController } from './controllers/server-tags.controller';
+import { ServerIpsController } from './controllers/server-ips.controller';
+import { InstanceActionsController } from './controllers/instance-actions.controller';
+import { SimpleTenantUsageController } from './controllers/simple-tenant-usage.controller';
 import { ServerActionsService } from './servers/server-actions.service';
 import { ServerCreateService } from './servers/server-create.service';
+import { ImageActionsService } from './servers/image-actions.service';
+import { ComputeImageRpcClient } from '../compute/compute-image.rpc-client';
+import { ImageTaskRpcClient } from '../conductor/image-task.rpc-client';
 import { UsageService } from './usage.service';
 import { ZonesService } from './zones.service';
 import { VersionsController } from './versions/versions.controller';
@@ -25,9 +36,10 @@ import { VersionsController } from './versions/versions.controller';
   controllers: [
     VersionsController, ServicesController, ExtensionsController, AvailabilityZonesController, AggregatesController,
     ServerGroupsController, HypervisorsController, FlavorsController, FlavorExtrasController, KeypairsController, QuotasController,
-    RemovedApisController, ServersController,
+    RemovedApisController, ServersController, MigrationsController, ServerMigrationsController,
+    ServerMetadataController, ServerTagsController, ServerIpsController, InstanceActionsController, SimpleTenantUsageController,
   ],
-  providers: [PolicyService, ZonesService, UsageService, ServerCreateService, ServerActionsService, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
+  providers: [PolicyService, ZonesService, UsageService, ServerCreateService, ServerActionsService, MoveActionsService, ImageActionsService, ComputeImageRpcClient, ImageTaskRpcClient, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
   exports: [PolicyService, AUTH_STRATEGY],
 })
 export class ApiModule {}

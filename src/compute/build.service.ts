@@ -35,6 +35,7 @@ export class BuildService {
   async buildAndRun(args: BuildAndRunArgs): Promise<void> {
     const { ctx, instance_uuid: uuid } = args;
     await this.runner.locked(uuid, async () => {
+      this.runner.usageChanged();
       await this.conductor.action_event_start(uuid, ctx.request_id, BUILD_EVENT, this.runner.host).catch(() => undefined);
       let spawned = false;
       try {
@@ -55,17 +56,20 @@ export class BuildService {
         spawned = true;
         const info = await this.driver.getInfo(uuid);
         await step([TaskState.SPAWNING], null, { vm_state: VmState.ACTIVE, power_state: info.power_state ?? PowerState.RUNNING, launched_at: new Date().toISOString() });
+        this.runner.usageChanged();
         await this.conductor.action_event_finish(uuid, ctx.request_id, BUILD_EVENT, null).catch(() => undefined);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (spawned || err instanceof BuildAborted) await this.driver.destroy(uuid).catch(() => undefined);
         await this.conductor.action_event_finish(uuid, ctx.request_id, BUILD_EVENT, message).catch(() => undefined);
         if (err instanceof BuildAborted) {
+          this.runner.usageChanged();
           this.logger.log(`build of ${uuid} stopped: ${message}`);
           return;
         }
         this.logger.warn(`build of ${uuid} failed on ${this.runner.host}: ${message}`);
         await this.reschedule(args, message);
+        this.runner.usageChanged();
       }
     });
   }

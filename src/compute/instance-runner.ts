@@ -6,6 +6,7 @@ import type { ProcessInfo } from '../common/process-info';
 import { ConductorRpcClient } from '../conductor/conductor.rpc-client';
 import type { CallerContext } from '../objects/build.object';
 import type { InstanceRecord } from '../objects/instance.object';
+import { ResourceTracker } from './resource-tracker';
 
 export interface RunOptions {
   /** Nova's `reverts_task_state`: on failure set task_state back to null (default true). */
@@ -25,7 +26,16 @@ export class InstanceRunner {
   private readonly logger = new Logger('compute');
   private readonly locks = new KeyedLock();
 
-  constructor(private readonly conductor: ConductorRpcClient, @Inject(PROCESS_INFO) private readonly info: ProcessInfo) {}
+  constructor(
+    private readonly conductor: ConductorRpcClient,
+    private readonly tracker: ResourceTracker,
+    @Inject(PROCESS_INFO) private readonly info: ProcessInfo,
+  ) {}
+
+  /** An instance arrived, left or changed size: the compute node's usage is reported again soon. */
+  usageChanged(): void {
+    this.tracker.requestUpdate();
+  }
 
   get host(): string {
     return this.info.host;
@@ -38,10 +48,12 @@ export class InstanceRunner {
 
   async run(ctx: CallerContext, uuid: string, event: string, fn: (inst: InstanceRecord) => Promise<void>, opts: RunOptions = {}): Promise<void> {
     await this.locks.run(uuid, async () => {
+      this.usageChanged();
       await this.conductor.action_event_start(uuid, ctx.request_id, event, this.host).catch(() => undefined);
       try {
         const inst = await this.conductor.instance_get(uuid);
         await fn(inst);
+        this.usageChanged();
         await this.conductor.action_event_finish(uuid, ctx.request_id, event, null).catch(() => undefined);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);

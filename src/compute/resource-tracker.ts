@@ -4,6 +4,7 @@ import { NOVA_CONF, PROCESS_INFO } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { ConductorRpcClient } from '../conductor/conductor.rpc-client';
 import type { ComputeNodeReport } from '../objects/compute-node.object';
+import type { InstanceRecord } from '../objects/instance.object';
 import type { ComputeDriver } from './driver/compute-driver';
 import { COMPUTE_DRIVER } from './driver-factory';
 
@@ -12,8 +13,9 @@ const DEFAULT_PERIODIC_SEC = 60;
 
 /**
  * Keeps this host's compute nodes up to date in the database, through the conductor (compute
- * never opens the database): once at start and every `update_resources_interval`. Instances'
- * usage joins the report with the lifecycle issue; today only the host's reserved amounts count.
+ * never opens the database): once at start, every `update_resources_interval`, and shortly
+ * after an instance lands on or leaves the host (`requestUpdate`, as Nova's claims update the
+ * node at once). Used amounts are the host's reserved ones plus its instances' flavors.
  */
 @Injectable()
 export class ResourceTracker implements OnModuleDestroy {
@@ -43,6 +45,8 @@ export class ResourceTracker implements OnModuleDestroy {
   }
 
   stop(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -51,12 +55,34 @@ export class ResourceTracker implements OnModuleDestroy {
     this.stop();
   }
 
-  /** The report for one node, with the host's reserved amounts counted as used (as Nova does). */
-  report(nodename: string): ComputeNodeReport {
+  private pending: NodeJS.Timeout | undefined;
+  private dirty = false;
+
+  /** Schedules one report soon; requests during a pending or running report cause one more afterwards. */
+  requestUpdate(delayMs = 200): void {
+    if (this.pending) {
+      this.dirty = true;
+      return;
+    }
+    this.dirty = false;
+    this.pending = setTimeout(() => {
+      void this.update().finally(() => {
+        this.pending = undefined;
+        if (this.dirty) this.requestUpdate(delayMs);
+      });
+    }, delayMs);
+    this.pending.unref();
+  }
+
+  /** The report for one node: the host's reserved amounts plus what its instances' flavors use (as Nova counts). */
+  report(nodename: string, instances: InstanceRecord[] = []): ComputeNodeReport {
     const r = this.driver.getAvailableResource(nodename);
     const d = this.conf.DEFAULT;
-    const memoryUsed = d.reserved_host_memory_mb;
-    const diskUsedGb = Math.ceil(d.reserved_host_disk_mb / 1024);
+    const mine = instances.filter((i) => (i.node ?? nodename) === nodename);
+    const sum = (f: (i: InstanceRecord) => number) => mine.reduce((a, i) => a + f(i), 0);
+    const vcpusUsed = sum((i) => i.flavor.vcpus);
+    const memoryUsed = d.reserved_host_memory_mb + sum((i) => i.flavor.memory_mb);
+    const diskUsedGb = Math.ceil(d.reserved_host_disk_mb / 1024) + sum((i) => i.flavor.root_gb + i.flavor.ephemeral_gb + Math.ceil(i.flavor.swap / 1024));
     return {
       host: this.info.host,
       hypervisor_hostname: r.hypervisor_hostname,
@@ -65,14 +91,14 @@ export class ResourceTracker implements OnModuleDestroy {
       vcpus: r.vcpus,
       memory_mb: r.memory_mb,
       local_gb: r.local_gb,
-      vcpus_used: 0,
+      vcpus_used: vcpusUsed,
       memory_mb_used: memoryUsed,
       local_gb_used: diskUsedGb,
       free_ram_mb: r.memory_mb - memoryUsed,
       free_disk_gb: r.local_gb - diskUsedGb,
       disk_available_least: r.disk_available_least,
-      current_workload: 0,
-      running_vms: 0,
+      current_workload: mine.filter((i) => i.task_state !== null).length,
+      running_vms: mine.length,
       host_ip: d.my_ip,
       cpu_info: r.cpu_info,
       supported_instances: r.supported_instances,
@@ -85,9 +111,17 @@ export class ResourceTracker implements OnModuleDestroy {
   /** Reports every node; true when all reports were recorded. */
   async update(): Promise<boolean> {
     let ok = true;
+    let instances: InstanceRecord[] = [];
+    try {
+      // Shelved-offloaded and deleted instances hold nothing here; the conductor lists live rows of this host.
+      instances = await this.conductor.instances_on_host(this.info.host, Math.min(this.conf.DEFAULT.rpc_response_timeout, 10) * 1000);
+    } catch (err) {
+      this.logger.warn(`cannot list this host's instances yet: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
     for (const node of this.driver.getAvailableNodes()) {
       try {
-        await this.conductor.compute_node_update(this.report(node), Math.min(this.conf.DEFAULT.rpc_response_timeout, 10) * 1000);
+        await this.conductor.compute_node_update(this.report(node, instances), Math.min(this.conf.DEFAULT.rpc_response_timeout, 10) * 1000);
       } catch (err) {
         ok = false;
         this.logger.warn(`cannot record compute node ${node} yet: ${err instanceof Error ? err.message : String(err)}`);

@@ -50,8 +50,8 @@ export class ConductorRpcClient {
     return this.bus.call<void>(this.target(), 'instance_fault_create', { uuid, fault });
   }
 
-  instances_on_host(host: string): Promise<InstanceRecord[]> {
-    return this.bus.call<InstanceRecord[]>(this.target(), 'instances_on_host', { host });
+  instances_on_host(host: string, timeoutMs?: number): Promise<InstanceRecord[]> {
+    return this.bus.call<InstanceRecord[]>(this.target(), 'instances_on_host', { host }, { timeoutMs });
   }
 
   action_event_start(uuid: string, requestId: string, event: string, host: string | null): Promise<void> {

@@ -7,7 +7,9 @@ import { AggregateRepository } from './repositories/aggregate.repository';
 import { AllocationRepository } from './repositories/allocation.repository';
 import { InstanceActionRepository } from './repositories/instance-action.repository';
 import { InstanceRepository } from './repositories/instance.repository';
+import { MigrationRepository } from './repositories/migration.repository';
 import { ImageRepository } from './repositories/image.repository';
+import { UsageReportRepository } from './repositories/usage-report.repository';
 import { ComputeNodeRepository } from './repositories/compute-node.repository';
 import { FlavorRepository } from './repositories/flavor.repository';
 import { InstanceUsageRepository } from './repositories/instance-usage.repository';
@@ -70,12 +72,14 @@ export class DatabaseModule {
         { provide: InstanceActionRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new InstanceActionRepository(ds) },
         { provide: AllocationRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new AllocationRepository(ds) },
         { provide: ImageRepository, inject: [API_DB], useFactory: (ds: DataSource) => new ImageRepository(ds) },
+        { provide: UsageReportRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new UsageReportRepository(ds) },
+        { provide: MigrationRepository, inject: [MAIN_DB], useFactory: (ds: DataSource) => new MigrationRepository(ds) },
         DatabaseLifecycle,
       ],
       exports: [
         MAIN_DB, API_DB, ServiceRepository, ComputeNodeRepository, AggregateRepository, ServerGroupRepository, FlavorRepository,
         KeyPairRepository, QuotaRepository, InstanceUsageRepository, InstanceRepository, InstanceActionRepository,
-        AllocationRepository, ImageRepository,
+        AllocationRepository, ImageRepository, MigrationRepository, UsageReportRepository,
       ],
     };
   }

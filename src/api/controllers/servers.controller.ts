@@ -138,6 +138,7 @@ export class ServersController {
     checkServerAction(action);
     const result = await this.actions.perform(ctx, id, action);
     reply.code(result.status);
+    for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
     return result.body;
   }
 

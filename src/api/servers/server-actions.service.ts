@@ -14,6 +14,8 @@ import { PolicyService } from '../policy/policy.service';
 import { ZonesService } from '../zones.service';
 import type { ServerAction } from './action-requests';
 import { generatePassword } from './instance-names';
+import { ImageActionsService } from './image-actions.service';
+import { MoveActionsService } from './move-actions.service';
 import { callerOf } from './server-create.service';
 import { checkState, GuardedOperation, STATE_RULES, StateRule } from './state-checks';
 
@@ -45,6 +47,8 @@ export interface ActionResult {
   /** HTTP status (202 unless the action answers otherwise). */
   status: number;
   body?: unknown;
+  /** Extra response headers (e.g. createImage's `Location` before 2.45). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -67,6 +71,8 @@ export class ServerActionsService {
     private readonly policy: PolicyService,
     private readonly compute: ComputeRpcClient,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
+    private readonly imageActions: ImageActionsService,
+    private readonly moveActions: MoveActionsService,
   ) {}
 
   /** The instance as the caller may see it: another project's server is 404 to non-admins, as in Nova. */
@@ -147,6 +153,11 @@ export class ServerActionsService {
         return { status: 202 };
       }
       default:
+        if (this.imageActions.handles(a)) return this.imageActions.perform(ctx, inst, a);
+        {
+          const moved = await this.moveActions.perform(ctx, inst, a);
+          if (moved) return moved;
+        }
         throw new NotImplemented(`The '${a.action}' action is not available in this nova-ts release.`);
     }
   }

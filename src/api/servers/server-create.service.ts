@@ -131,7 +131,7 @@ export class ServerCreateService {
     });
     const caller = callerOf(ctx);
     for (const inst of created) await this.actions.start(inst.uuid, 'create', caller);
-    const spec = this.requestSpec(ctx, req, flavor, image, zone, group, created.length);
+    const spec = this.requestSpec(ctx, req, flavor, image, zone, group, created.map((i) => i.uuid));
     try {
       await this.conductor.schedule_and_build_instances({
         ctx: caller, instance_uuids: created.map((i) => i.uuid), request_spec: spec, image, admin_password: adminPass,
@@ -218,7 +218,7 @@ export class ServerCreateService {
 
   private async checkMetadataQuota(ctx: RequestContext, items: number): Promise<void> {
     const limit = (await this.quotas.getProjectQuotas(ctx.projectId, ctx.userId)).metadata_items;
-    if (limit >= 0 && items > limit) throw new Forbidden('Quota exceeded for metadata_items: Requested ' + items + ', but already used 0 of ' + limit + ' metadata_items');
+    if (limit >= 0 && items > limit) throw new Forbidden(`Maximum number of metadata items exceeds ${limit}`);
   }
 
   /**
@@ -248,7 +248,8 @@ export class ServerCreateService {
     return count;
   }
 
-  private requestSpec(ctx: RequestContext, req: CreateServerRequest, flavor: FlavorRecord, image: ImageMeta | null, zone: string | null, group: ServerGroupRecord | null, count: number): RequestSpec {
+  private requestSpec(ctx: RequestContext, req: CreateServerRequest, flavor: FlavorRecord, image: ImageMeta | null, zone: string | null, group: ServerGroupRecord | null, uuids: string[]): RequestSpec {
+    const count = uuids.length;
     const hints: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.schedulerHints)) {
       hints[k] = Array.isArray(v) ? v.map(String) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
@@ -258,7 +259,7 @@ export class ServerCreateService {
       image: image ? { properties: { ...image.properties, ...(image.disk_format ? { disk_format: image.disk_format } : {}) } } : null,
       availability_zone: zone,
       scheduler_hints: hints,
-      instance_group: group ? { uuid: group.id, policy: group.policy, rules: group.rules as Record<string, string | number>, hosts: [], members: group.members } : null,
+      instance_group: group ? { uuid: group.id, policy: group.policy, rules: group.rules as Record<string, string | number>, hosts: [], members: [...new Set([...group.members, ...uuids])] } : null,
       num_instances: count,
       project_id: ctx.projectId,
       force_hosts: req.forcedHost ? [req.forcedHost] : req.host ? [req.host] : null,

@@ -71,4 +71,12 @@ export const defaultComputeOptions = {
   allow_resize_to_same_host: boolOpt({
     default: false, help: 'Let a resize pick the instance\'s current host (useful on a single host).',
   }),
+  shelved_offload_time: intOpt({
+    default: 0, min: -1, unit: 'seconds',
+    help: 'How long a shelved instance keeps its host before it is offloaded. 0 offloads at once, -1 never.',
+  }),
+  shelved_poll_interval: intOpt({
+    default: 3600, unit: 'seconds',
+    help: 'How often shelved instances are checked for offloading (shelved_offload_time > 0). 0 or less disables the check.',
+  }),
 };

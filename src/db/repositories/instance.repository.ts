@@ -236,9 +236,11 @@ export class InstanceRepository {
   private async columnsOf(uuid: string, updates: InstanceUpdates): Promise<Partial<InstanceEntity>> {
     const { flavor, new_flavor, old_flavor, scheduled_at, launched_at, terminated_at, ...rest } = updates;
     const cols: Partial<InstanceEntity> = { ...rest };
-    if (scheduled_at !== undefined) cols.scheduled_at = scheduled_at === null ? null : new Date(scheduled_at);
-    if (launched_at !== undefined) cols.launched_at = launched_at === null ? null : new Date(launched_at);
-    if (terminated_at !== undefined) cols.terminated_at = terminated_at === null ? null : new Date(terminated_at);
+    // Second precision, as every other timestamp here (MariaDB DATETIME keeps no fraction).
+    const toDate = (iso: string | null) => (iso === null ? null : new Date(Math.floor(new Date(iso).getTime() / 1000) * 1000));
+    if (scheduled_at !== undefined) cols.scheduled_at = toDate(scheduled_at);
+    if (launched_at !== undefined) cols.launched_at = toDate(launched_at);
+    if (terminated_at !== undefined) cols.terminated_at = toDate(terminated_at);
     if (flavor !== undefined || new_flavor !== undefined || old_flavor !== undefined) {
       const row = await this.ds.getRepository(InstanceEntity).findOne({ where: { uuid, deleted: 0 }, select: { id: true, flavor: true } });
       if (!row) throw instanceNotFound(uuid);

@@ -1,0 +1,68 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { AllocationRepository } from '../db/repositories/allocation.repository';
+import { ComputeNodeRepository } from '../db/repositories/compute-node.repository';
+import { InstanceRepository } from '../db/repositories/instance.repository';
+import { MigrationRepository } from '../db/repositories/migration.repository';
+import { MigrationType, type MigrationRecord, type MigrationUpdates } from '../objects/migration.object';
+import { RpcMethod } from '../rpc/rpc-method.decorator';
+
+/**
+ * The conductor's object calls for moves (Nova's `Migration.save()`, the placement calls a
+ * compute makes during a move): nova-compute never opens the database.
+ */
+@Controller()
+export class MoveObjectsManager {
+  constructor(
+    private readonly migrations: MigrationRepository,
+    private readonly allocations: AllocationRepository,
+    private readonly instances: InstanceRepository,
+    private readonly nodes: ComputeNodeRepository,
+  ) {}
+
+  @RpcMethod('conductor', 'migration_get')
+  migration_get(@Payload() args: { uuid: string }): Promise<MigrationRecord> {
+    return this.migrations.getByUuid(args.uuid);
+  }
+
+  @RpcMethod('conductor', 'migration_update')
+  migration_update(@Payload() args: { uuid: string; updates: MigrationUpdates; expected_status?: string[] }): Promise<MigrationRecord> {
+    return this.migrations.update(args.uuid, args.updates, args.expected_status);
+  }
+
+  @RpcMethod('conductor', 'move_instance_sysmeta_update')
+  move_instance_sysmeta_update(@Payload() args: { uuid: string; meta: Record<string, string | null> }): Promise<void> {
+    return this.instances.setSystemMetadata(args.uuid, args.meta);
+  }
+
+  /** Confirm: the source node's resources, held by the migration, are freed. */
+  @RpcMethod('conductor', 'move_allocations_confirm')
+  move_allocations_confirm(@Payload() args: { migration_uuid: string }): Promise<void> {
+    return this.allocations.release(args.migration_uuid);
+  }
+
+  /** Revert / failed move: the destination's claim dropped, the source given back to the instance. */
+  @RpcMethod('conductor', 'move_allocations_revert')
+  async move_allocations_revert(@Payload() args: { migration_uuid: string; instance_uuid: string }): Promise<void> {
+    const held = await this.allocations.forConsumer(args.migration_uuid);
+    if (held.length === 0) return;
+    await this.allocations.release(args.instance_uuid);
+    for (const a of held) await this.allocations.moveConsumer(args.migration_uuid, args.instance_uuid, a.node_uuid);
+  }
+
+  /**
+   * A compute that starts again after its instances were evacuated (Nova's
+   * `_destroy_evacuated_instances`): the instances' allocations on this host's nodes are dropped
+   * and the evacuations marked `completed`. Returns the evacuated instance uuids.
+   */
+  @RpcMethod('conductor', 'evacuations_cleanup')
+  async evacuations_cleanup(@Payload() args: { host: string }): Promise<string[]> {
+    const found = await this.migrations.list({ source_compute: args.host, migration_type: MigrationType.EVACUATION, status: ['accepted', 'pre-migrating', 'done'] });
+    const nodes = await this.nodes.listByHost(args.host);
+    for (const m of found) {
+      for (const n of nodes) await this.allocations.release(m.instance_uuid, n.uuid);
+      await this.migrations.update(m.uuid, { status: 'completed' });
+    }
+    return found.map((m) => m.instance_uuid);
+  }
+}
