@@ -25,6 +25,14 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/v2.1/os-aggregates'], ['POST', '/v2.1/os-aggregates'], ['GET', '/v2.1/os-aggregates/{id}'], ['PUT', '/v2.1/os-aggregates/{id}'],
   ['DELETE', '/v2.1/os-aggregates/{id}'], ['POST', '/v2.1/os-aggregates/{id}/action'],
   ['GET', '/v2.1/os-server-groups'], ['POST', '/v2.1/os-server-groups'], ['GET', '/v2.1/os-server-groups/{s}'], ['DELETE', '/v2.1/os-server-groups/{s}'],
+  ['GET', '/v2.1/servers'], ['GET', '/v2.1/servers/detail'], ['POST', '/v2.1/servers'], ['GET', '/v2.1/servers/{srv}'],
+  ['PUT', '/v2.1/servers/{srv}'], ['DELETE', '/v2.1/servers/{s}'], ['POST', '/v2.1/servers/{srv}/action'],
+  ['GET', '/v2.1/servers/{srv}/metadata'], ['POST', '/v2.1/servers/{srv}/metadata'], ['PUT', '/v2.1/servers/{srv}/metadata'],
+  ['GET', '/v2.1/servers/{srv}/metadata/{s}'], ['PUT', '/v2.1/servers/{srv}/metadata/{s}'], ['DELETE', '/v2.1/servers/{srv}/metadata/{s}'],
+  ['GET', '/v2.1/servers/{srv}/tags'], ['PUT', '/v2.1/servers/{srv}/tags/{s}'], ['GET', '/v2.1/servers/{srv}/ips'],
+  ['GET', '/v2.1/servers/{srv}/ips/{s}'], ['GET', '/v2.1/servers/{srv}/os-instance-actions'], ['GET', '/v2.1/servers/{srv}/os-instance-actions/{s}'],
+  ['GET', '/v2.1/servers/{srv}/migrations'], ['GET', '/v2.1/os-migrations'], ['GET', '/v2.1/os-simple-tenant-usage'],
+  ['GET', '/v2.1/os-simple-tenant-usage/{s}'],
   ['GET', '/v2.1/os-agents'], ['GET', '/v2.1/nonexistent/{s}'],
 ];
 const CASES_PER_ROUTE = 30;
@@ -54,11 +62,14 @@ function generator(seed: number) {
     if (r < 0.6) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
     const keys = ['name', 'ram', 'vcpus', 'disk', 'id', 'flavor', 'keypair', 'public_key', 'quota_set', 'aggregate', 'server_group', 'policies',
       'policy', 'rules', 'host', 'binary', 'status', 'forced_down', 'add_host', 'set_metadata', 'metadata', 'extra_specs', 'addTenantAccess',
-      'tenant', 'description', 'availability_zone', 'disabled_reason', '__proto__', 'constructor', str()];
+      'tenant', 'description', 'availability_zone', 'disabled_reason', '__proto__', 'constructor', 'imageRef', 'flavorRef', 'min_count',
+      'max_count', 'networks', 'block_device_mapping_v2', 'user_data', 'key_name', 'os-start', 'os-stop', 'reboot', 'type', 'resize', 'rebuild',
+      'createImage', 'createBackup', 'rotation', 'backup_type', 'lock', 'locked_reason', 'os-resetState', 'state', 'meta', 'tags', 'changes-since', str()];
     return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 5) }, () => [pick(keys), value(depth + 1)]));
   };
   const wrapped = (): unknown => {
-    const w = pick(['flavor', 'keypair', 'quota_set', 'quota_class_set', 'aggregate', 'server_group', 'extra_specs', 'add_host', 'remove_host', 'set_metadata', 'addTenantAccess', 'status']);
+    const w = pick(['flavor', 'keypair', 'quota_set', 'quota_class_set', 'aggregate', 'server_group', 'extra_specs', 'add_host', 'remove_host', 'set_metadata', 'addTenantAccess', 'status',
+      'server', 'metadata', 'meta', 'tags', 'os-start', 'reboot', 'resize', 'rebuild', 'createImage', 'createBackup', 'lock', 'os-resetState', 'migrate', 'evacuate', 'shelve', 'unshelve']);
     return rnd() < 0.7 ? { [w]: value(1) } : value();
   };
   return {
@@ -73,7 +84,8 @@ function generator(seed: number) {
     },
     query(): string {
       if (rnd() < 0.5) return '';
-      const keys = ['limit', 'marker', 'is_public', 'minRam', 'minDisk', 'sort_key', 'sort_dir', 'host', 'binary', 'user_id', 'all_projects', 'offset', 'with_servers', 'tenant_id', str()];
+      const keys = ['limit', 'marker', 'is_public', 'minRam', 'minDisk', 'sort_key', 'sort_dir', 'host', 'binary', 'user_id', 'all_projects', 'offset', 'with_servers', 'tenant_id',
+        'all_tenants', 'status', 'name', 'changes-since', 'changes-before', 'deleted', 'tags', 'ip', 'flavor', 'image', 'start', 'end', 'detailed', str()];
       return '?' + Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => `${enc(pick(keys))}=${enc(str())}`).join('&');
     },
     headers(): Record<string, string> {
@@ -92,11 +104,19 @@ function generator(seed: number) {
 for (const backend of BACKENDS) {
   describe(`fuzzing every route (${backend})`, () => {
     let cloud: Cloud;
+    let serverId = '';
     before(async () => {
       cloud = await startCloud(backend);
       // Something to hit: a flavor, an aggregate, a keypair.
       await cloud.request('POST', '/v2.1/flavors', { body: { flavor: { name: 'f1', ram: 64, vcpus: 1, disk: 0, id: 'f1' } } });
       await cloud.request('POST', '/v2.1/os-aggregates', { body: { aggregate: { name: 'a1' } } });
+      // And a server (the actions then meet real state checks, not only 404s).
+      await cloud.waitForCompute();
+      const image = await cloud.createImage('fuzz-img');
+      const made = await cloud.request('POST', '/v2.1/servers', { body: { server: { name: 'fz', imageRef: image, flavorRef: 'f1' } } });
+      assert.equal(made.status, 202, made.text);
+      serverId = made.body.server.id;
+      await cloud.waitServer(serverId, (x) => x?.status === 'ACTIVE');
     });
     after(async () => cloud?.stop());
 
@@ -108,6 +128,7 @@ for (const backend of BACKENDS) {
       for (const [method, template] of ROUTES) {
         for (let i = 0; i < CASES_PER_ROUTE; i++) {
           const path = template.replace('{id}', () => g.pick(['1', '0', '-1', 'f1', '99999999999999999999', 'abc', '%2e%2e', '1.5']))
+            .replace('{srv}', () => (g.rnd() < 0.8 ? serverId : enc(g.str()) || 'x'))
             .replace('{s}', () => enc(g.str()) || 'x');
           const body = method === 'POST' || method === 'PUT' ? g.body() : {};
           const headers: Record<string, string> = g.headers();

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { NotFound } from '../../common/errors';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
-import { ActionRow, InstanceActionRepository } from '../../db/repositories/instance-action.repository';
+import { InstanceActionRepository } from '../../db/repositories/instance-action.repository';
 import { instanceNotFound, InstanceRepository } from '../../db/repositories/instance.repository';
 import type { InstanceActionRecord } from '../../objects/instance-action.object';
 import type { InstanceRecord } from '../../objects/instance.object';
@@ -15,14 +15,6 @@ import { checkNoQuery, markerNotFound, pageSizeOf, parseInstanceActionsQuery } f
 import { instanceActionItem, instanceActionShow, instanceActionsLinks } from '../views/instance-action.view';
 
 const P = 'os_compute_api:os-instance-actions';
-
-/** An action row as the views take it; events newest first, as Nova's `action_events_get` orders them. */
-function toRecord(a: ActionRow): InstanceActionRecord {
-  const { events, ...rest } = a;
-  const record: InstanceActionRecord = { ...rest };
-  if (events) record.events = events.map((e) => ({ ...e, details: null })).reverse();
-  return record;
-}
 
 /**
  * `/servers/{id}/os-instance-actions` (nova/api/openstack/compute/instance_actions.py): the
@@ -52,7 +44,7 @@ export class InstanceActionsController {
     const opts = parseInstanceActionsQuery(query, ctx.version, maxLimit);
     const inst = await this.instance(ctx, id);
     this.policy.authorize(ctx, `${P}:list`, { project_id: inst.project_id });
-    let rows: ActionRow[] = [];
+    let rows: InstanceActionRecord[] = [];
     if (opts.limit !== 0) {
       try {
         rows = await this.actions.list(inst.uuid, opts);
@@ -61,10 +53,9 @@ export class InstanceActionsController {
         throw err;
       }
     }
-    const records = rows.map(toRecord);
-    const body: Record<string, unknown> = { instanceActions: records.map((a) => instanceActionItem(ctx, a)) };
+    const body: Record<string, unknown> = { instanceActions: rows.map((a) => instanceActionItem(ctx, a)) };
     if (atLeast(ctx.version, '2.58')) {
-      const links = instanceActionsLinks(ctx, id, query, pageSizeOf(query, maxLimit), records);
+      const links = instanceActionsLinks(ctx, id, query, pageSizeOf(query, maxLimit), rows);
       if (links) body.links = links;
     }
     return body;
@@ -76,7 +67,7 @@ export class InstanceActionsController {
     const inst = await this.instance(ctx, id);
     const target = { project_id: inst.project_id };
     this.policy.authorize(ctx, `${P}:show`, target);
-    let row: ActionRow;
+    let row: InstanceActionRecord;
     try {
       row = await this.actions.get(inst.uuid, requestId);
     } catch (err) {
@@ -85,7 +76,7 @@ export class InstanceActionsController {
     }
     const canSeeEvents = this.policy.check(ctx, `${P}:events`, target);
     const canSeeEventDetails = atLeast(ctx.version, '2.84') && this.policy.check(ctx, `${P}:events:details`, target);
-    return { instanceAction: instanceActionShow(ctx, toRecord(row), { canSeeEvents, canSeeEventDetails, instanceProjectId: inst.project_id }) };
+    return { instanceAction: instanceActionShow(ctx, row, { canSeeEvents, canSeeEventDetails, instanceProjectId: inst.project_id }) };
   }
 }
 

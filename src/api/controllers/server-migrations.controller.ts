@@ -1,5 +1,6 @@
+import { PolicyService } from '../policy/policy.service';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { Conflict, Forbidden, Invalid, NotFound } from '../../common/errors';
+import { Conflict, Invalid, NotFound } from '../../common/errors';
 import { ComputeMoveRpcClient } from '../../compute/compute-move.rpc-client';
 import { InstanceActionRepository } from '../../db/repositories/instance-action.repository';
 import { InstanceRepository } from '../../db/repositories/instance.repository';
@@ -26,6 +27,7 @@ export class ServerMigrationsController {
     private readonly migrations: MigrationRepository,
     private readonly actions: InstanceActionRepository,
     private readonly computes: ComputeMoveRpcClient,
+    private readonly policy: PolicyService,
   ) {}
 
   @Get()
@@ -83,7 +85,7 @@ export class ServerMigrationsController {
     if (!atLeast(ctx.version, minVersion)) throw new NotFound('The resource could not be found.');
     const inst = await this.instances.get(uuid);
     if (!ctx.isAdmin && inst.project_id !== ctx.projectId) throw new NotFound(`Instance ${uuid} could not be found.`);
-    if (!ctx.isAdmin) throw new Forbidden(`Policy doesn't allow ${P}:${rule} to be performed.`);
+    this.policy.authorize(ctx, `${P}:${rule}`, { project_id: inst.project_id, user_id: inst.user_id });
     return inst;
   }
 

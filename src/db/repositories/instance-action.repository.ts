@@ -1,5 +1,6 @@
 import { DataSource, In, IsNull } from 'typeorm';
 import { NotFound } from '../../common/errors';
+import type { InstanceActionRecord } from '../../objects/instance-action.object';
 import { InstanceActionEntity, InstanceActionEventEntity } from '../entities';
 import { isoOrNull } from '../db-helpers';
 import { nowSeconds } from './service.repository';
@@ -9,29 +10,6 @@ export interface ActionContext {
   request_id: string;
   user_id: string;
   project_id: string;
-}
-
-export interface ActionEventRow {
-  event: string;
-  start_time: string | null;
-  finish_time: string | null;
-  result: string | null;
-  traceback: string | null;
-  host: string | null;
-}
-
-export interface ActionRow {
-  id: number;
-  action: string;
-  instance_uuid: string;
-  request_id: string;
-  user_id: string | null;
-  project_id: string | null;
-  start_time: string | null;
-  finish_time: string | null;
-  message: string | null;
-  updated_at: string | null;
-  events?: ActionEventRow[];
 }
 
 /**
@@ -79,7 +57,7 @@ export class InstanceActionRepository {
     await this.ds.getRepository(InstanceActionEntity).update({ id: actionId }, error === null ? { updated_at: now } : { updated_at: now, message: 'Error' });
   }
 
-  async list(instanceUuid: string, opts: { limit?: number; marker?: string; changesSince?: string; changesBefore?: string } = {}): Promise<ActionRow[]> {
+  async list(instanceUuid: string, opts: { limit?: number; marker?: string; changesSince?: string; changesBefore?: string } = {}): Promise<InstanceActionRecord[]> {
     const q = this.ds.getRepository(InstanceActionEntity).createQueryBuilder('a').where('a.instance_uuid = :instanceUuid AND a.deleted = 0', { instanceUuid });
     if (opts.changesSince) q.andWhere('COALESCE(a.updated_at, a.created_at) >= :since', { since: new Date(opts.changesSince) });
     if (opts.changesBefore) q.andWhere('COALESCE(a.updated_at, a.created_at) <= :before', { before: new Date(opts.changesBefore) });
@@ -93,20 +71,22 @@ export class InstanceActionRepository {
     return (await q.getMany()).map(toRow);
   }
 
-  async get(instanceUuid: string, requestId: string): Promise<ActionRow> {
+  async get(instanceUuid: string, requestId: string): Promise<InstanceActionRecord> {
     const row = await this.ds.getRepository(InstanceActionEntity).findOne({ where: { instance_uuid: instanceUuid, request_id: requestId, deleted: 0 }, order: { id: 'DESC' } });
     if (!row) throw new NotFound(`Action for request_id ${requestId} on instance ${instanceUuid} not found`);
-    const events = await this.ds.getRepository(InstanceActionEventEntity).find({ where: { action_id: In([row.id]), deleted: 0 }, order: { id: 'ASC' } });
+    // Newest first, as Nova's action_events_get orders them.
+    const events = await this.ds.getRepository(InstanceActionEventEntity).find({ where: { action_id: In([row.id]), deleted: 0 }, order: { id: 'DESC' } });
     return {
       ...toRow(row),
       events: events.map((e) => ({
         event: e.event, start_time: isoOrNull(e.start_time), finish_time: isoOrNull(e.finish_time), result: e.result, traceback: e.traceback, host: e.host,
+        details: null,
       })),
     };
   }
 }
 
-function toRow(r: InstanceActionEntity): ActionRow {
+function toRow(r: InstanceActionEntity): InstanceActionRecord {
   return {
     id: r.id, action: r.action, instance_uuid: r.instance_uuid, request_id: r.request_id, user_id: r.user_id, project_id: r.project_id,
     start_time: isoOrNull(r.start_time), finish_time: isoOrNull(r.finish_time), message: r.message, updated_at: isoOrNull(r.updated_at),
