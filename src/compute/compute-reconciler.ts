@@ -21,6 +21,7 @@ const RUNNING_VM_STATES: string[] = [VmState.ACTIVE, VmState.PAUSED, VmState.SUS
 export class ComputeReconciler implements OnModuleDestroy {
   private readonly logger = new Logger('compute.reconcile');
   private timer: NodeJS.Timeout | undefined;
+  private reclaimTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly conductor: ConductorRpcClient,
@@ -41,11 +42,38 @@ export class ComputeReconciler implements OnModuleDestroy {
       this.timer = setInterval(() => void this.syncPowerStates().catch((e: unknown) => this.logger.warn(`power state sync failed: ${String(e)}`)), interval * 1000);
       this.timer.unref();
     }
+    const reclaim = this.conf.DEFAULT.reclaim_instance_interval;
+    if (reclaim > 0) {
+      // Nova runs _reclaim_queued_deletes with a spacing of reclaim_instance_interval.
+      this.reclaimTimer = setInterval(() => void this.reclaimQueuedDeletes().catch((e: unknown) => this.logger.warn(`reclaim failed: ${String(e)}`)), reclaim * 1000);
+      this.reclaimTimer.unref();
+    }
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.reclaimTimer) clearInterval(this.reclaimTimer);
     this.timer = undefined;
+    this.reclaimTimer = undefined;
+  }
+
+  /**
+   * Nova's `_reclaim_queued_deletes`: soft-deleted instances of this host whose soft delete is
+   * older than `reclaim_instance_interval` are deleted for good (guest, row, allocations).
+   */
+  async reclaimQueuedDeletes(): Promise<void> {
+    const interval = this.conf.DEFAULT.reclaim_instance_interval;
+    const cutoff = Date.now() - interval * 1000;
+    for (const inst of await this.conductor.instances_on_host(this.runner.host)) {
+      if (inst.vm_state !== VmState.SOFT_DELETED || inst.task_state !== null) continue;
+      if (inst.updated_at && Date.parse(inst.updated_at) > cutoff) continue;
+      await this.runner.locked(inst.uuid, async () => {
+        this.logger.log(`reclaiming soft-deleted instance ${inst.uuid}`);
+        await this.driver.destroy(inst.uuid);
+        await this.conductor.instance_destroy(inst.uuid);
+        this.runner.usageChanged();
+      });
+    }
   }
 
   onModuleDestroy(): void {

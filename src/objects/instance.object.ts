@@ -134,6 +134,7 @@ export interface InstanceRecord {
   root_device_name: string | null;
   auto_disk_config: boolean;
   metadata: Record<string, string>;
+  /** Nova's system metadata (image_* properties, shelve and resize bookkeeping); `{}` in list results. */
   system_metadata: Record<string, string>;
   tags: string[];
   /** The newest fault, when any. */

@@ -169,3 +169,57 @@ for (const engine of BACKENDS) {
     });
   });
 }
+
+describe('soft delete, restore, reclaim and the instances quota (sqlite)', () => {
+  let cloud: Cloud;
+  let image: string;
+  let flavor: string;
+  before(async () => {
+    cloud = await startCloud('sqlite', '[DEFAULT]\nreclaim_instance_interval = 1\n[quota]\ninstances = 2\n');
+    await cloud.waitForCompute();
+    image = await cloud.createImage('cirros');
+    flavor = await cloud.createFlavor('m1.tiny', 512, 1, 1);
+  });
+  after(async () => {
+    await cloud?.stop();
+  });
+  const t = 'carol:proj3';
+  const boot = (name: string, extra: Record<string, unknown> = {}) =>
+    cloud.request('POST', '/v2.1/servers', { token: t, body: { server: { name, imageRef: image, flavorRef: flavor, ...extra } } });
+
+  it('refuses what the instances quota cannot hold with Nova 403, and boots as many as fit of min..max', async () => {
+    let r = await boot('q', { min_count: 3, max_count: 3 });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.forbidden.message, 'Quota exceeded for instances: Requested 3, but already used 0 of 2 instances');
+    r = await boot('q', { min_count: 1, max_count: 5, return_reservation_id: true });
+    assert.equal(r.status, 202, r.text);
+    const list = await cloud.request('GET', `/v2.1/servers?reservation_id=${r.body.reservation_id}`, { token: t });
+    assert.equal(list.body.servers.length, 2, 'max_count 5 reduced to the 2 the quota allows');
+    r = await boot('q3');
+    assert.equal(r.status, 403);
+    assert.match(r.body.forbidden.message, /^Quota exceeded for instances: Requested 1, but already used 2 of 2 instances$/);
+    for (const s of list.body.servers) {
+      await cloud.waitServer(s.id, (x) => x?.status === 'ACTIVE', { token: t });
+      // With reclaim_instance_interval set, delete is a soft delete; forceDelete is immediate.
+      assert.equal((await cloud.request('POST', `/v2.1/servers/${s.id}/action`, { token: t, body: { forceDelete: null } })).status, 202);
+      await cloud.waitServer(s.id, (x) => x === null, { token: t });
+    }
+  });
+
+  it('soft-deletes, restores, and reclaims after reclaim_instance_interval', async () => {
+    const r = await boot('soft');
+    assert.equal(r.status, 202, r.text);
+    const id = r.body.server.id as string;
+    await cloud.waitServer(id, (x) => x?.status === 'ACTIVE', { token: t });
+    assert.equal((await cloud.request('DELETE', `/v2.1/servers/${id}`, { token: t })).status, 204);
+    let s = await cloud.waitServer(id, (x) => x?.status === 'SOFT_DELETED' || x === null, { token: t, timeoutMs: 10_000 });
+    assert.equal(s?.status, 'SOFT_DELETED', 'the first delete only soft-deletes');
+    assert.equal((await cloud.request('POST', `/v2.1/servers/${id}/action`, { token: t, body: { restore: null } })).status, 202);
+    s = await cloud.waitServer(id, (x) => x?.status === 'ACTIVE', { token: t });
+    assert.equal(s['OS-EXT-STS:power_state'], 1);
+    assert.equal((await cloud.request('DELETE', `/v2.1/servers/${id}`, { token: t })).status, 204);
+    await cloud.waitServer(id, (x) => x?.status === 'SOFT_DELETED', { token: t, timeoutMs: 10_000 });
+    // The compute's periodic reclaim deletes it for good once the interval has passed.
+    await cloud.waitServer(id, (x) => x === null, { token: t, timeoutMs: 15_000 });
+  });
+});
