@@ -8,6 +8,12 @@ import type { InstanceRecord } from '../objects/instance.object';
 import type { ComputeDriver } from './driver/compute-driver';
 import { COMPUTE_DRIVER } from './driver-factory';
 
+/** Task states Nova counts as I/O work (`io_workload`, read by the IoOps filter and weigher). */
+const IO_TASKS = new Set([
+  'resize_migrating', 'rebuilding', 'resize_prep', 'image_snapshot', 'image_snapshot_pending', 'image_backup', 'rescuing',
+  'unshelving', 'shelving', 'spawning', 'networking', 'block_device_mapping', 'image_uploading', 'image_pending_upload',
+]);
+
 /** Nova's default periodic interval, used when update_resources_interval is 0. */
 const DEFAULT_PERIODIC_SEC = 60;
 
@@ -102,6 +108,16 @@ export class ResourceTracker implements OnModuleDestroy {
       host_ip: d.my_ip,
       cpu_info: r.cpu_info,
       supported_instances: r.supported_instances,
+      // Nova's stats (num_instances, io_workload: instances in a building/resize/snapshot task
+      // state), plus what this host reserves, which placement keeps as each provider's
+      // `reserved`: the scheduler's claims read it from here.
+      stats: {
+        num_instances: mine.length,
+        io_workload: mine.filter((i) => IO_TASKS.has(i.task_state ?? '') || i.vm_state === 'building').length,
+        reserved_host_memory_mb: d.reserved_host_memory_mb,
+        reserved_host_disk_mb: d.reserved_host_disk_mb,
+        reserved_host_cpus: d.reserved_host_cpus,
+      },
       cpu_allocation_ratio: d.cpu_allocation_ratio ?? d.initial_cpu_allocation_ratio,
       ram_allocation_ratio: d.ram_allocation_ratio ?? d.initial_ram_allocation_ratio,
       disk_allocation_ratio: d.disk_allocation_ratio ?? d.initial_disk_allocation_ratio,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NOVA_CONF } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { AggregateRepository } from '../db/repositories/aggregate.repository';
-import { AllocationRepository } from '../db/repositories/allocation.repository';
+import { AllocationRepository, reservedOf } from '../db/repositories/allocation.repository';
 import { ComputeNodeRepository } from '../db/repositories/compute-node.repository';
 import { ServiceRepository } from '../db/repositories/service.repository';
 import { isServiceUp } from '../servicegroup/liveness';
@@ -33,7 +33,8 @@ export class HostManager {
     for (const node of nodes) {
       const service = computes.find((s) => s.host === node.host);
       if (!service) continue;
-      const reservedMemory = d.reserved_host_memory_mb;
+      const reserved = reservedOf(node.stats, d);
+      const reservedMemory = reserved.memory_mb;
       const used = usage.get(node.uuid) ?? { vcpus: 0, memory_mb: 0, disk_gb: 0, consumers: [] };
       const state = makeHostState({        host: node.host,
         nodename: node.hypervisor_hostname,
@@ -41,7 +42,7 @@ export class HostManager {
         aggregates: aggregates.filter((a) => a.hosts.includes(node.host)).map((a) => ({ id: a.id, name: a.name, metadata: a.metadata })),
         vcpus_total: node.vcpus,
         vcpus_used: used.vcpus,
-        reserved_host_cpus: d.reserved_host_cpus,
+        reserved_host_cpus: reserved.cpus,
         cpu_allocation_ratio: node.cpu_allocation_ratio ?? d.initial_cpu_allocation_ratio,
         memory_mb: node.memory_mb,
         memory_mb_used: used.memory_mb,
@@ -49,9 +50,10 @@ export class HostManager {
         ram_allocation_ratio: node.ram_allocation_ratio ?? d.initial_ram_allocation_ratio,
         local_gb: node.local_gb,
         local_gb_used: used.disk_gb,
-        reserved_host_disk_mb: d.reserved_host_disk_mb,
+        reserved_host_disk_mb: reserved.disk_mb,
         disk_allocation_ratio: node.disk_allocation_ratio ?? d.initial_disk_allocation_ratio,
         num_instances: used.consumers.length,
+        num_io_ops: Number(node.stats.io_workload ?? 0) || 0,
         instances: used.consumers,
         service_up: isServiceUp(service, d.service_down_time, now),
         service_disabled: service.disabled,

@@ -9,7 +9,7 @@ export interface Amounts {
   disk_gb: number;
 }
 
-/** What the host reserves for itself on every node (the scheduler's `reserved_host_*` options). */
+/** What a host reserves for itself on a node (placement's per-provider `reserved`). */
 export interface Reserved {
   cpus: number;
   memory_mb: number;
@@ -26,6 +26,19 @@ export interface AllocationRecord extends Amounts {
   node_uuid: string;
 }
 
+/**
+ * What a node's host reserves for itself, as its compute reported it (stats); the scheduler's
+ * own options when the compute has not said (an older report).
+ */
+export function reservedOf(stats: Record<string, unknown>, d: { reserved_host_memory_mb: number; reserved_host_disk_mb: number; reserved_host_cpus: number }): Reserved {
+  const num = (k: string, fallback: number) => (typeof stats[k] === 'number' || (typeof stats[k] === 'string' && stats[k] !== '') ? Number(stats[k]) : fallback);
+  return {
+    memory_mb: num('reserved_host_memory_mb', d.reserved_host_memory_mb),
+    disk_mb: num('reserved_host_disk_mb', d.reserved_host_disk_mb),
+    cpus: num('reserved_host_cpus', d.reserved_host_cpus),
+  };
+}
+
 /** Why a claim failed, for logs and the scheduler's retry. */
 export class ClaimFailed extends Error {}
 
@@ -38,6 +51,7 @@ export class ClaimFailed extends Error {}
 export class AllocationRepository {
   constructor(private readonly ds: DataSource) {}
 
+  /** `reserved` applies to nodes whose compute has not reported its own reserved amounts. */
   async claim(consumer: string, nodeUuid: string, amounts: Amounts, reserved: Reserved): Promise<void> {
     await inTransaction(this.ds, async (m) => {
       const q = m.getRepository(ComputeNodeEntity).createQueryBuilder('n').where('n.uuid = :uuid AND n.deleted = 0', { uuid: nodeUuid });
@@ -45,13 +59,14 @@ export class AllocationRepository {
       const node = await q.getOne();
       if (!node) throw new ClaimFailed(`compute node ${nodeUuid} does not exist`);
       const used = await sumOn(m, nodeUuid, consumer);
+      const r = reservedOf(parseStats(node.stats), { reserved_host_memory_mb: reserved.memory_mb, reserved_host_disk_mb: reserved.disk_mb, reserved_host_cpus: reserved.cpus });
       const cpuRatio = node.cpu_allocation_ratio ?? 1;
       const ramRatio = node.ram_allocation_ratio ?? 1;
       const diskRatio = node.disk_allocation_ratio ?? 1;
       const checks: Array<[string, number, number, number, number]> = [
-        ['VCPU', amounts.vcpus, used.vcpus, node.vcpus - reserved.cpus, cpuRatio],
-        ['MEMORY_MB', amounts.memory_mb, used.memory_mb, node.memory_mb - reserved.memory_mb, ramRatio],
-        ['DISK_GB', amounts.disk_gb, used.disk_gb, node.local_gb - Math.ceil(reserved.disk_mb / 1024), diskRatio],
+        ['VCPU', amounts.vcpus, used.vcpus, node.vcpus - r.cpus, cpuRatio],
+        ['MEMORY_MB', amounts.memory_mb, used.memory_mb, node.memory_mb - r.memory_mb, ramRatio],
+        ['DISK_GB', amounts.disk_gb, used.disk_gb, node.local_gb - Math.ceil(r.disk_mb / 1024), diskRatio],
       ];
       for (const [cls, want, usedNow, usable, ratio] of checks) {
         if (want <= 0) continue;
@@ -96,6 +111,15 @@ export class AllocationRepository {
       u.consumers.push(r.consumer_uuid);
     }
     return out;
+  }
+}
+
+function parseStats(text: string | null): Record<string, unknown> {
+  try {
+    const v: unknown = text ? JSON.parse(text) : {};
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }
 
