@@ -9,6 +9,7 @@ import { ConductorRpcClient } from './conductor/conductor.rpc-client';
 import { ComputeTaskManager } from './conductor/compute-task.manager';
 import { InstanceObjectsManager } from './conductor/instance-objects.manager';
 import { BuildService } from './compute/build.service';
+import { ImageDownloader } from './compute/image-download';
 import { InstanceRunner } from './compute/instance-runner';
 import { PowerActionsService } from './compute/power-actions.service';
 import { ComputeReconciler } from './compute/compute-reconciler';
@@ -73,7 +74,7 @@ function roleModule(role: Role): ModuleMetadata {
     role === 'compute'
       ? [
           { provide: COMPUTE_DRIVER, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createComputeDriver(conf) },
-          ResourceTracker, InstanceRunner, BuildService, PowerActionsService, ComputeReconciler,
+          ResourceTracker, InstanceRunner, ImageDownloader, BuildService, PowerActionsService, ComputeReconciler,
         ]
       : role === 'scheduler' ? [HostManager] : [];
   // Image operations: snapshot, backup, shelve/unshelve, user rebuild.

@@ -7,6 +7,7 @@ import { PowerState, TaskState, VmState } from '../objects/instance.object';
 import type { ComputeDriver } from './driver/compute-driver';
 import { COMPUTE_DRIVER } from './driver-factory';
 import { guestSpec } from './guest-spec';
+import { ImageDownloader } from './image-download';
 import { InstanceRunner } from './instance-runner';
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance';
@@ -30,6 +31,7 @@ export class BuildService {
     private readonly conductor: ConductorRpcClient,
     @Inject(COMPUTE_DRIVER) private readonly driver: ComputeDriver,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
+    private readonly images: ImageDownloader,
   ) {}
 
   async buildAndRun(args: BuildAndRunArgs): Promise<void> {
@@ -52,7 +54,9 @@ export class BuildService {
         await step([null], TaskState.NETWORKING);
         await step([TaskState.NETWORKING], TaskState.BLOCK_DEVICE_MAPPING);
         await step([TaskState.BLOCK_DEVICE_MAPPING], TaskState.SPAWNING);
-        await this.driver.spawn(guestSpec(inst, args.image, this.conf.DEFAULT.instance_name_template, args.admin_password));
+        const spec = guestSpec(inst, args.image, this.conf.DEFAULT.instance_name_template, args.admin_password);
+        if (this.driver.needsImageFile && args.image) spec.image_path = await this.images.fetch(ctx, args.image);
+        await this.driver.spawn(spec);
         spawned = true;
         const info = await this.driver.getInfo(uuid);
         await step([TaskState.SPAWNING], null, { vm_state: VmState.ACTIVE, power_state: info.power_state ?? PowerState.RUNNING, launched_at: new Date().toISOString() });

@@ -55,6 +55,18 @@ export interface GuestSpec extends GuestFlavor {
   image: GuestImage | null;
   /** A local file the compute downloaded the image to; may be absent (the fake driver ignores it). */
   image_path?: string;
+  /**
+   * Local files the compute downloaded for the image's `kernel_id` / `ramdisk_id` properties
+   * (kernel + initrd boot, no boot loader); absent when the image has no such properties. The
+   * libvirt driver caches them on the hypervisor host under those image ids.
+   */
+  kernel_path?: string;
+  ramdisk_path?: string;
+  /** Who owns the instance, what the user called it, its flavor's name (hypervisor-side metadata only). */
+  display_name?: string | null;
+  flavor_name?: string;
+  project_id?: string;
+  user_id?: string;
   user_data?: string | null;
   admin_password?: string | null;
   key_data?: string | null;
@@ -127,6 +139,11 @@ export function powerStateName(state: number): string {
 export interface ComputeDriver {
   /** e.g. `fake.FakeDriver`, for logs. */
   readonly name: string;
+  /**
+   * The driver boots from a local copy of the image: the compute downloads it (once per image,
+   * checksum verified) and passes its path as `GuestSpec.image_path`.
+   */
+  readonly needsImageFile?: boolean;
   /** Connects to the hypervisor; throws a NovaError with a clear message when it cannot. */
   init(host: string): Promise<void>;
   /** The nodes this host reports (one compute node each). */
