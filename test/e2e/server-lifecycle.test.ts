@@ -51,6 +51,9 @@ for (const engine of BACKENDS) {
       assert.equal(s['OS-EXT-SRV-ATTR:host'], undefined);
       const adminView = await cloud.request('GET', `/v2.1/servers/${id}`);
       assert.equal(adminView.body.server['OS-EXT-SRV-ATTR:host'], 'functest');
+      const hyp = await cloud.request('GET', '/v2.1/os-hypervisors/functest/servers');
+      const listed = hyp.body.hypervisors[0].servers as Array<{ uuid: string; name: string }>;
+      assert.ok(listed.some((x) => x.uuid === id && x.name === adminView.body.server['OS-EXT-SRV-ATTR:instance_name']), JSON.stringify(listed));
       const actions = await cloud.request('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: 'alice:proj1' });
       assert.equal(actions.status, 200, actions.text);
       assert.equal(actions.body.instanceActions[0].action, 'create');

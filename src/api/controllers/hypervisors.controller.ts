@@ -1,3 +1,5 @@
+import { InstanceRepository } from '../../db/repositories/instance.repository';
+import { instanceName } from '../../compute/guest-spec';
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { Invalid, NotFound, NovaError } from '../../common/errors';
 import { ComputeRpcClient } from '../../compute/compute.rpc-client';
@@ -35,7 +37,16 @@ export class HypervisorsController {
     private readonly policy: PolicyService,
     private readonly compute: ComputeRpcClient,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
+    private readonly instances: InstanceRepository,
   ) {}
+
+  /** The live instances on a node (Nova's `InstanceList.get_by_host_and_node`), as `{name, uuid}`. */
+  private async serversOf(node: ComputeNodeRecord): Promise<Array<{ name: string; uuid: string }>> {
+    const onHost = await this.instances.listByHost(node.host);
+    return onHost
+      .filter((i) => (i.node ?? node.hypervisor_hostname) === node.hypervisor_hostname)
+      .map((i) => ({ name: instanceName(this.conf.DEFAULT.instance_name_template, i.id), uuid: i.uuid }));
+  }
 
   @Get()
   list(@ReqCtx() ctx: RequestContext, @QueryParams() query: Query) {
@@ -69,8 +80,7 @@ export class HypervisorsController {
     const node = await this.find(ctx, id);
     const service = await this.serviceOf(node);
     if (!service) throw notFound(id);
-    // Servers per node arrive with the instances table's repository (lifecycle issue).
-    return { hypervisor: this.view(ctx, node, service, true, withServers ? [] : undefined, withServers) };
+    return { hypervisor: this.view(ctx, node, service, true, withServers ? await this.serversOf(node) : undefined, withServers) };
   }
 
   @Get(':id/uptime')
@@ -174,8 +184,7 @@ export class HypervisorsController {
     const out: Array<Record<string, unknown>> = [];
     for (const node of nodes) {
       const service = computes.find((s) => s.host === node.host);
-      // Servers per node arrive with the instances table's repository (lifecycle issue).
-      if (service) out.push(this.view(ctx, node, service, detail, withServers ? [] : undefined, withServers));
+      if (service) out.push(this.view(ctx, node, service, detail, withServers ? await this.serversOf(node) : undefined, withServers));
     }
     return out;
   }
