@@ -22,6 +22,7 @@ import { ServerTagsController } from './controllers/server-tags.controller';
 import { ServerIpsController } from './controllers/server-ips.controller';
 import { InstanceActionsController } from './controllers/instance-actions.controller';
 import { SimpleTenantUsageController } from './controllers/simple-tenant-usage.controller';
+import { ImageMetadataController, ImagesController } from './controllers/images.controller';
 import { ServerActionsService } from './servers/server-actions.service';
 import { ServerCreateService } from './servers/server-create.service';
 import { ImageActionsService } from './servers/image-actions.service';
@@ -38,6 +39,7 @@ import { VersionsController } from './versions/versions.controller';
     ServerGroupsController, HypervisorsController, FlavorsController, FlavorExtrasController, KeypairsController, QuotasController,
     RemovedApisController, ServersController, MigrationsController, ServerMigrationsController,
     ServerMetadataController, ServerTagsController, ServerIpsController, InstanceActionsController, SimpleTenantUsageController,
+    ImagesController, ImageMetadataController,
   ],
   providers: [PolicyService, ZonesService, UsageService, ServerCreateService, ServerActionsService, MoveActionsService, ImageActionsService, ComputeImageRpcClient, ImageTaskRpcClient, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
   exports: [PolicyService, AUTH_STRATEGY],

@@ -190,6 +190,36 @@ export class GlanceClient {
       default: throw new ImageServiceError(`Image service ${method} ${path} failed: ${res.status} ${message}`);
     }
   }
+
+  /** The image document exactly as Glance returns it (every attribute; the images proxy needs them all). */
+  async getDocument(id: string): Promise<Record<string, unknown>> {
+    const res = await this.send('GET', `/v2/images/${encodeURIComponent(id)}`, { notFound: id });
+    return (await res.json()) as Record<string, unknown>;
+  }
+
+  /** Every image document matching `query` (Glance's filters), pages followed, in Glance's default order. */
+  async listDocuments(query: Record<string, string> = {}): Promise<Array<Record<string, unknown>>> {
+    const out: Array<Record<string, unknown>> = [];
+    let marker: string | undefined;
+    for (;;) {
+      const params = new URLSearchParams({ ...query, limit: '1000' });
+      if (marker) params.set('marker', marker);
+      const res = await this.send('GET', `/v2/images?${params.toString()}`);
+      const page = (await res.json()) as { images?: unknown[]; next?: string };
+      const images = (page.images ?? []).filter((i): i is Record<string, unknown> => typeof i === 'object' && i !== null && !Array.isArray(i));
+      out.push(...images);
+      if (!page.next || images.length === 0) return out;
+      marker = String(images[images.length - 1].id);
+    }
+  }
+
+  /** Applies JSON-patch operations (add/replace/remove of `/<attribute>`); returns the updated document. */
+  async patchDocument(id: string, ops: Array<{ op: 'add' | 'replace' | 'remove'; path: string; value?: unknown }>): Promise<Record<string, unknown>> {
+    const res = await this.send('PATCH', `/v2/images/${encodeURIComponent(id)}`, {
+      body: JSON.stringify(ops), contentType: 'application/openstack-images-v2.1-json-patch', notFound: id,
+    });
+    return (await res.json()) as Record<string, unknown>;
+  }
 }
 
 async function errorMessage(res: Response): Promise<string> {

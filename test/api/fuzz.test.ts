@@ -33,6 +33,9 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/v2.1/servers/{srv}/ips/{s}'], ['GET', '/v2.1/servers/{srv}/os-instance-actions'], ['GET', '/v2.1/servers/{srv}/os-instance-actions/{s}'],
   ['GET', '/v2.1/servers/{srv}/migrations'], ['GET', '/v2.1/os-migrations'], ['GET', '/v2.1/os-simple-tenant-usage'],
   ['GET', '/v2.1/os-simple-tenant-usage/{s}'],
+  ['GET', '/v2.1/images'], ['GET', '/v2.1/images/detail'], ['GET', '/v2.1/images/{s}'], ['DELETE', '/v2.1/images/{s}'],
+  ['GET', '/v2.1/images/{id}/metadata'], ['POST', '/v2.1/images/{id}/metadata'], ['PUT', '/v2.1/images/{id}/metadata'],
+  ['GET', '/v2.1/images/{id}/metadata/{s}'], ['PUT', '/v2.1/images/{id}/metadata/{s}'], ['DELETE', '/v2.1/images/{id}/metadata/{s}'],
   ['GET', '/v2.1/os-agents'], ['GET', '/v2.1/nonexistent/{s}'],
 ];
 const CASES_PER_ROUTE = 30;
