@@ -83,9 +83,10 @@ export class ShelveService implements OnApplicationBootstrap, OnModuleDestroy {
   unshelve(args: UnshelveArgs): Promise<void> {
     const { ctx, instance_uuid: uuid } = args;
     return this.runner.run(ctx, uuid, 'compute_unshelve_instance', async (inst) => {
-      if (inst.vm_state === VmState.SHELVED) await this.powerOnShelved(inst);
-      else await this.spawnOffloaded(ctx, inst, args);
-      await this.deleteShelvedImage(ctx, inst, args.auth_token);
+      // As Nova's _unshelve_instance: the shelved snapshot goes before the server shows ACTIVE.
+      const dropImage = () => this.deleteShelvedImage(ctx, inst, args.auth_token);
+      if (inst.vm_state === VmState.SHELVED) await this.powerOnShelved(inst, dropImage);
+      else await this.spawnOffloaded(ctx, inst, args, dropImage);
     });
   }
 
@@ -99,7 +100,7 @@ export class ShelveService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.tasks.instance_offloaded(uuid, PowerState.SHUTDOWN, { expected_task_state: [TaskState.SHELVING_OFFLOADING, TaskState.SHELVING] });
   }
 
-  private async powerOnShelved(inst: InstanceRecord): Promise<void> {
+  private async powerOnShelved(inst: InstanceRecord, beforeActive: () => Promise<void>): Promise<void> {
     const uuid = inst.uuid;
     try {
       await this.driver.getInfo(uuid);
@@ -108,6 +109,7 @@ export class ShelveService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.driver.spawn(guestSpec(inst, imageFromInstance(inst), this.conf.DEFAULT.instance_name_template));
     }
     await this.driver.powerOn(uuid);
+    await beforeActive();
     await this.tasks.instance_system_metadata_update(uuid, Object.fromEntries(SHELVED_KEYS.map((k) => [k, null])));
     await this.conductor.instance_update(uuid, { vm_state: VmState.ACTIVE, task_state: null, power_state: await this.powerState(uuid) }, {
       expected_task_state: [TaskState.POWERING_ON, TaskState.UNSHELVING],
@@ -115,7 +117,7 @@ export class ShelveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Spawns from the shelved image on the node the conductor chose; on failure back to shelved_offloaded. */
-  private async spawnOffloaded(ctx: CallerContext, inst: InstanceRecord, args: UnshelveArgs): Promise<void> {
+  private async spawnOffloaded(ctx: CallerContext, inst: InstanceRecord, args: UnshelveArgs, beforeActive: () => Promise<void>): Promise<void> {
     const uuid = inst.uuid;
     let spawned = false;
     try {
@@ -123,6 +125,7 @@ export class ShelveService implements OnApplicationBootstrap, OnModuleDestroy {
       const image = await this.shelvedImage(ctx, current, args.auth_token);
       await this.driver.spawn(guestSpec({ ...current, node: args.node ?? current.node }, image, this.conf.DEFAULT.instance_name_template));
       spawned = true;
+      await beforeActive();
       await this.tasks.instance_system_metadata_update(uuid, Object.fromEntries(SHELVED_KEYS.map((k) => [k, null])));
       await this.conductor.instance_update(uuid, {
         vm_state: VmState.ACTIVE, task_state: null, power_state: await this.powerState(uuid), launched_at: new Date().toISOString(),
