@@ -35,6 +35,10 @@ export function guestSpec(inst: InstanceRecord, image: ImageMeta | null, templat
     key_data: inst.key_data,
     metadata: inst.metadata,
     node: inst.node ?? '',
+    display_name: inst.display_name,
+    flavor_name: flavor.name,
+    project_id: inst.project_id,
+    user_id: inst.user_id,
   };
 }
 
