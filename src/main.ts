@@ -49,6 +49,11 @@ export async function main(argv: string[]): Promise<number> {
     const overrides = inv.host ? [{ section: 'DEFAULT', name: 'host', value: inv.host }] : [];
     const loaded = loadConfig({ configFiles: inv.configFiles, configDirs: inv.configDirs, overrides });
     debug = loaded.conf.DEFAULT.debug;
+    if (inv.kind === 'identity') {
+      for (const w of loaded.warnings) fail(`warning: ${w}`);
+      await (await import('./cli/identity.command')).identityCommand(loaded.conf, inv, print);
+      return 0;
+    }
     if (inv.kind === 'command') {
       for (const w of loaded.warnings) fail(`warning: ${w}`);
       if (inv.command === 'db sync') await (await import('./cli/db-sync.command')).dbSyncCommand(loaded.conf, print);

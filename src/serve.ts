@@ -34,26 +34,35 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
   const bus = await createBus(busOptions);
   let app: INestApplicationContext & { close(): Promise<void> };
   let images: { close(): Promise<void> } | undefined;
+  let identity: import('./identity/identity-service').RunningIdentityService | undefined;
   try {
     const module = AppModule.forRoles(conf, { roles, host }, bus);
     const strategy = new BusTransportStrategy(bus, host);
     if (roles.includes('api')) {
+      // The built-in identity service (a Keystone v3 subset) starts first: the API's token checks use it.
+      const identityService = await import('./identity/identity-service');
+      if (identityService.builtInIdentityWanted(conf)) identity = await identityService.startIdentityService(conf, { logger });
       const { startApiServer } = await import('./api/api-server');
-      app = await startApiServer(module, strategy, conf, logger);
+      const api = await startApiServer(module, strategy, conf, logger);
+      app = api;
       // The zero-setup image service (a Glance v2 subset) when no Glance is configured.
       const { builtInImageServiceWanted, startImageService } = await import('./image/image-service');
+      let imagePort: number | null = null;
       if (builtInImageServiceWanted(conf)) {
         const started = await startImageService(conf, { apiDb: app.get(API_DB), logger });
         images = started;
+        imagePort = started.port;
         const { imageEndpoint, setBuiltInImageEndpoint } = await import('./image/glance-client');
         setBuiltInImageEndpoint(imageEndpoint({ ...conf, image_service: { ...conf.image_service, listen_port: started.port } }));
       }
+      identity?.setCatalog(identityService.catalogUrls(conf, api.getHttpServer().address(), imagePort));
     } else {
       const micro = await NestFactory.createMicroservice(module, { strategy, logger, abortOnError: false });
       await micro.listen();
       app = micro;
     }
   } catch (err) {
+    await identity?.close();
     await bus.close(0).catch(() => undefined);
     throw err;
   }
@@ -89,6 +98,7 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
         .close(graceMs)
         .catch((e: unknown) => logger.warn(`closing the bus: ${String(e)}`, 'service'))
         .then(() => images?.close())
+        .then(() => identity?.close())
         .then(() => app.close())
         .catch((e: unknown) => logger.warn(`closing: ${String(e)}`, 'service'))
         .finally(() => {

@@ -12,6 +12,7 @@ import { renderFault } from './errors/fault';
 import { DefaultStatusInterceptor } from './http/default-status.interceptor';
 import { installApiHooks, rewriteProjectUrl } from './http/api-http';
 import { PolicyService } from './policy/policy.service';
+import { builtInIdentityUrl } from '../identity/built-in-identity';
 
 /**
  * Starts the process as an HTTP application (the `api` role) that also serves its RPC topics:
@@ -35,12 +36,14 @@ export async function startApiServer(module: DynamicModule, strategy: BusTranspo
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false, bodyParser: false });
   const policy = app.get(PolicyService);
   const auth = app.get<AuthStrategy>(AUTH_STRATEGY);
+  // 401s name the identity service: the configured Keystone, or the built-in one (started before this).
+  const authUri = conf.keystone_authtoken.www_authenticate_uri ?? (auth.name === 'keystone' ? builtInIdentityUrl() ?? undefined : undefined);
   installApiHooks(app.getHttpAdapter().getInstance(), {
     auth,
     isAdmin: (roles, userId, projectId) => policy.isAdmin(roles, userId, projectId),
-    authUri: conf.keystone_authtoken.www_authenticate_uri,
+    authUri,
   });
-  app.useGlobalFilters(new ApiExceptionFilter(conf.keystone_authtoken.www_authenticate_uri));
+  app.useGlobalFilters(new ApiExceptionFilter(authUri));
   app.useGlobalInterceptors(new DefaultStatusInterceptor(app.get(Reflector)));
   app.connectMicroservice({ strategy }, { inheritAppConfig: false });
   await app.startAllMicroservices();

@@ -31,7 +31,7 @@ describe('option declarations', () => {
   it('mark passwords, shared secrets and credential-bearing URLs secret', () => {
     const secret = allOptions().filter(({ o }) => o.secret).map(({ s, n }) => `[${s}] ${n}`).sort();
     assert.deepEqual(secret, [
-      '[DEFAULT] transport_url', '[api_database] connection', '[cinder] password', '[database] connection',
+      '[DEFAULT] transport_url', '[api_database] connection', '[cinder] password', '[database] connection', '[identity] bootstrap_admin_password',
       '[keystone_authtoken] password', '[neutron] metadata_proxy_shared_secret', '[neutron] password',
       '[oslo_messaging_rabbit] rabbit_password', '[placement] password',
     ]);

@@ -10,6 +10,7 @@ import { defaultComputeOptions } from './default-compute.options';
 import { defaultRpcOptions } from './default-rpc.options';
 import { defaultServiceOptions } from './default-service.options';
 import { fakeDriverSection } from './fake-driver.options';
+import { identitySection, tokenSection } from './identity.options';
 import { imageServiceSection } from './image-service.options';
 import { KNOWN_UNUSED_SECTIONS } from './known-sections.options';
 import { libvirtSection } from './libvirt.options';
@@ -35,6 +36,7 @@ export const SECTIONS = {
   fake_driver: fakeDriverSection,
   filter_scheduler: filterSchedulerSection,
   glance: glanceSection,
+  identity: identitySection,
   image_service: imageServiceSection,
   keystone_authtoken: keystoneAuthtokenSection,
   libvirt: libvirtSection,
@@ -45,6 +47,7 @@ export const SECTIONS = {
   placement: placementSection,
   quota: quotaSection,
   scheduler: schedulerSection,
+  token: tokenSection,
   upgrade_levels: upgradeLevelsSection,
   vnc: vncSection,
   wsgi: wsgiSection,

@@ -1,0 +1,34 @@
+/**
+ * Where this process's built-in identity service listens, once it does, and its revocations (so
+ * the token caches of the Compute API and the image service drop a revoked token at once). Set
+ * by serve.ts; read by the keystone auth strategy. One per process, like the built-in image
+ * endpoint in glance-client.ts.
+ */
+import { createHash } from 'node:crypto';
+
+let baseUrl: string | null = null;
+const revokeListeners = new Set<(tokenHash: string) => void>();
+
+/** e.g. http://127.0.0.1:5000 (no /v3); null when it stops. */
+export function setBuiltInIdentityUrl(url: string | null): void {
+  baseUrl = url ? url.replace(/\/+$/, '') : null;
+}
+
+export function builtInIdentityUrl(): string | null {
+  return baseUrl;
+}
+
+/** sha256 hex of a token id: how caches key tokens (never by the id itself). */
+export function cacheKey(tokenId: string): string {
+  return createHash('sha256').update(tokenId, 'utf8').digest('hex');
+}
+
+export function onBuiltInRevoke(listener: (tokenHash: string) => void): () => void {
+  revokeListeners.add(listener);
+  return () => revokeListeners.delete(listener);
+}
+
+export function notifyRevoked(tokenId: string): void {
+  const key = cacheKey(tokenId);
+  for (const l of revokeListeners) l(key);
+}
