@@ -39,6 +39,10 @@ import { ComputeImageRpcClient } from './compute/compute-image.rpc-client';
 import { RebuildService } from './compute/rebuild.service';
 import { ShelveService } from './compute/shelve.service';
 import { SnapshotService } from './compute/snapshot.service';
+import { ComputeConsoleManager } from './compute/compute-console.manager';
+import { ComputeConsoleRpcClient } from './compute/compute-console.rpc-client';
+import { ConsoleAuthManager } from './consoleauth/consoleauth.manager';
+import { ConsoleAuthTokenStore } from './consoleauth/console-auth-token.store';
 
 /** Values every module may inject: configuration, this process's identity, the bus, RPC clients. */
 @Global()
@@ -94,6 +98,12 @@ function roleModule(role: Role): ModuleMetadata {
   if (role === 'compute') {
     controllers.push(ComputeMoveManager);
     providers.push(MoveService, LiveMigrationService);
+  }
+  // Consoles: the compute says where a guest's console is; consoleauth checks tokens for the proxy.
+  if (role === 'compute') controllers.push(ComputeConsoleManager);
+  if (role === 'consoleauth') {
+    controllers.push(ConsoleAuthManager);
+    providers.push(ConsoleAuthTokenStore, ComputeConsoleRpcClient);
   }
   return { controllers, providers, imports: role === 'api' ? [ApiModule] : [] };
 }

@@ -22,7 +22,7 @@ export const ROLE_SPECS: Record<Role, RoleSpec> = {
   scheduler: { binary: SERVICE_BINARIES.scheduler, topic: 'scheduler', usesDatabase: true, peers: [] },
   conductor: { binary: SERVICE_BINARIES.conductor, topic: 'conductor', usesDatabase: true, peers: ['scheduler', 'compute'] },
   compute: { binary: SERVICE_BINARIES.compute, topic: 'compute', usesDatabase: false, peers: ['conductor'] },
-  consoleauth: { binary: SERVICE_BINARIES.consoleauth, topic: 'consoleauth', usesDatabase: true, peers: [] },
+  consoleauth: { binary: SERVICE_BINARIES.consoleauth, topic: 'consoleauth', usesDatabase: true, peers: ['compute'] },
   novncproxy: { binary: SERVICE_BINARIES.novncproxy, topic: null, usesDatabase: false, peers: ['consoleauth'] },
 };
 

@@ -16,6 +16,7 @@ import { ServicesController } from './controllers/services.controller';
 import { ServersController } from './controllers/servers.controller';
 import { MigrationsController } from './controllers/migrations.controller';
 import { ServerMigrationsController } from './controllers/server-migrations.controller';
+import { ServerTopologyController } from './controllers/server-topology.controller';
 import { MoveActionsService } from './servers/move-actions.service';
 import { ServerMetadataController } from './controllers/server-metadata.controller';
 import { ServerTagsController } from './controllers/server-tags.controller';
@@ -31,17 +32,25 @@ import { ImageTaskRpcClient } from '../conductor/image-task.rpc-client';
 import { UsageService } from './usage.service';
 import { ZonesService } from './zones.service';
 import { VersionsController } from './versions/versions.controller';
+import { RemoteConsolesController } from './controllers/remote-consoles.controller';
+import { ConsoleAuthTokensController } from './controllers/console-auth-tokens.controller';
+import { RemoteConsolesService } from './servers/remote-consoles.service';
+import { ComputeConsoleRpcClient } from '../compute/compute-console.rpc-client';
+import { ConsoleAuthTokenStore } from '../consoleauth/console-auth-token.store';
 
 /** The `api` role: the Compute API v2.1 controllers and what they share. */
 @Module({
   controllers: [
     VersionsController, ServicesController, ExtensionsController, AvailabilityZonesController, AggregatesController,
     ServerGroupsController, HypervisorsController, FlavorsController, FlavorExtrasController, KeypairsController, QuotasController,
-    RemovedApisController, ServersController, MigrationsController, ServerMigrationsController,
+    RemovedApisController, ServersController, MigrationsController, ServerMigrationsController, ServerTopologyController,
     ServerMetadataController, ServerTagsController, ServerIpsController, InstanceActionsController, SimpleTenantUsageController,
     ImagesController, ImageMetadataController,
+    RemoteConsolesController, ConsoleAuthTokensController,
   ],
-  providers: [PolicyService, ZonesService, UsageService, ServerCreateService, ServerActionsService, MoveActionsService, ImageActionsService, ComputeImageRpcClient, ImageTaskRpcClient, { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
+  providers: [PolicyService, ZonesService, UsageService, ServerCreateService, ServerActionsService, MoveActionsService, ImageActionsService, ComputeImageRpcClient, ImageTaskRpcClient,
+    RemoteConsolesService, ComputeConsoleRpcClient, ConsoleAuthTokenStore,
+    { provide: AUTH_STRATEGY, inject: [NOVA_CONF], useFactory: (conf: NovaConf) => createAuthStrategy(conf) }],
   exports: [PolicyService, AUTH_STRATEGY],
 })
 export class ApiModule {}

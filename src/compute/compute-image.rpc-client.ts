@@ -34,6 +34,13 @@ export interface RebuildServerArgs extends ImageOpArgs {
   preserve_ephemeral: boolean;
 }
 
+export interface CacheImagesArgs {
+  ctx: CallerContext;
+  images: ImageMeta[];
+}
+
+export type ImageCacheResult = 'cached' | 'existing' | 'unsupported' | 'error';
+
 /**
  * Typed client of the compute's image operations (Nova's `snapshot_instance`, `backup_instance`,
  * `shelve_instance`, `shelve_offload_instance`, `unshelve_instance`; user rebuilds are
@@ -65,6 +72,14 @@ export class ComputeImageRpcClient {
 
   rebuild_server(host: string, args: RebuildServerArgs): Promise<void> {
     return this.cast(host, 'rebuild_server', args);
+  }
+
+  /**
+   * Conductor → compute (2.81): cache these images; the answer maps each image id to `cached`,
+   * `existing`, `unsupported` or `error` (Nova's `cache_images`, a call).
+   */
+  cache_images(host: string, args: CacheImagesArgs, timeoutMs?: number): Promise<Record<string, ImageCacheResult>> {
+    return this.bus.call<Record<string, ImageCacheResult>>({ topic: 'compute', server: host, version: '6.0' }, 'cache_images', { ...args }, { timeoutMs });
   }
 
   private cast(host: string, method: string, args: ImageOpArgs): Promise<void> {

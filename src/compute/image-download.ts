@@ -40,6 +40,11 @@ export class ImageDownloader {
     return join(this.conf.DEFAULT.state_path, 'image-cache');
   }
 
+  /** True when the image's data is in the cache already. */
+  isCached(imageId: string): Promise<boolean> {
+    return exists(join(this.cacheDir, safeName(imageId)));
+  }
+
   /** The local path of the image's data, downloading it first when the cache lacks it. */
   async fetch(ctx: Pick<CallerContext, 'user_id' | 'project_id'>, image: ImageMeta, client?: GlanceClient): Promise<string> {
     const path = join(this.cacheDir, safeName(image.id));

@@ -12,7 +12,9 @@ import { RpcMethod } from '../rpc/rpc-method.decorator';
 import type { Selection } from '../scheduler/filter-scheduler';
 import type { RequestSpec } from '../scheduler/request-spec';
 import { SchedulerRpcClient } from '../scheduler/scheduler.rpc-client';
-import type { UnshelveTaskArgs } from './image-task.rpc-client';
+import type { CacheImagesTaskArgs, UnshelveTaskArgs } from './image-task.rpc-client';
+import { ServiceRepository } from '../db/repositories/service.repository';
+import { isServiceUp } from '../servicegroup/liveness';
 
 const UNSHELVE_EVENT = 'conductor_unshelve_instance';
 
@@ -34,8 +36,10 @@ export function requestSpecOf(inst: InstanceRecord, zone: string | null, host: s
     num_instances: 1,
     instance_uuid: inst.uuid,
     project_id: inst.project_id,
-    force_hosts: host ? [host] : null,
+    force_hosts: null,
     force_nodes: null,
+    // 2.91: the requested host is checked by the filters (Nova's requested_destination).
+    requested_destination: host ? { host } : null,
     is_bfv: false,
   };
 }
@@ -57,6 +61,7 @@ export class ImageTaskManager {
     private readonly scheduler: SchedulerRpcClient,
     private readonly compute: ComputeImageRpcClient,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
+    private readonly services: ServiceRepository,
   ) {}
 
   @RpcMethod('conductor', 'instance_system_metadata_update')
@@ -71,6 +76,33 @@ export class ImageTaskManager {
     }, args.guard ?? {});
     await this.allocations.release(args.uuid);
     return record;
+  }
+
+  /**
+   * 2.81 (Nova's `ComputeTaskManager.cache_images`): each compute of the aggregate that is up is
+   * asked to cache the images (a call each, in parallel); a down one is skipped. Only logged.
+   */
+  @RpcMethod('conductor', 'cache_images', 'compute_task')
+  async cache_images(@Payload() args: CacheImagesTaskArgs): Promise<void> {
+    const ids = args.images.map((i) => i.id).join(',');
+    this.logger.log(`Preparing to request pre-caching of image(s) ${ids} on ${args.hosts.length} hosts.`);
+    const totals = { cached: 0, existing: 0, error: 0, unsupported: 0, skipped: 0 };
+    await Promise.all(args.hosts.map(async (host) => {
+      const [svc] = await this.services.list({ host, binary: 'nova-compute' });
+      if (!svc || !isServiceUp(svc, this.conf.DEFAULT.service_down_time)) {
+        this.logger.log(`Skipping image pre-cache request to compute '${host}' because it is not up`);
+        totals.skipped++;
+        return;
+      }
+      try {
+        const result = await this.compute.cache_images(host, { ctx: args.ctx, images: args.images }, this.conf.DEFAULT.long_rpc_timeout * 1000);
+        for (const status of Object.values(result)) totals[status]++;
+      } catch (err) {
+        this.logger.warn(`Image pre-cache request to compute '${host}' failed: ${messageOf(err)}`);
+        totals.error += args.images.length;
+      }
+    }));
+    this.logger.log(`Image pre-cache operation for image(s) ${ids} completed; ${totals.cached} cached, ${totals.existing} existing, ${totals.error} errors, ${totals.unsupported} unsupported, ${totals.skipped} skipped (down) hosts`);
   }
 
   @RpcMethod('conductor', 'unshelve_instance', 'compute_task')

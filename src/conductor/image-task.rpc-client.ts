@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MESSAGE_BUS } from '../common/tokens';
-import type { CallerContext } from '../objects/build.object';
+import type { CallerContext, ImageMeta } from '../objects/build.object';
 import type { InstanceRecord, StateGuard } from '../objects/instance.object';
 import type { MessageBus } from '../rpc/message-bus';
 
@@ -15,6 +15,14 @@ export interface UnshelveTaskArgs {
   auth_token?: string | null;
 }
 
+/** API → conductor (2.81): pre-cache images on the hosts of an aggregate (Nova's `compute_task.cache_images`). */
+export interface CacheImagesTaskArgs {
+  ctx: CallerContext;
+  aggregate_id: number;
+  hosts: string[];
+  images: ImageMeta[];
+}
+
 /** Typed client of the conductor endpoints of image operations (src/conductor/image-task.manager.ts). */
 @Injectable()
 export class ImageTaskRpcClient {
@@ -22,6 +30,10 @@ export class ImageTaskRpcClient {
 
   unshelve_instance(args: UnshelveTaskArgs): Promise<void> {
     return this.bus.cast({ topic: 'conductor', namespace: 'compute_task', version: '1.25' }, 'unshelve_instance', { ...args });
+  }
+
+  cache_images(args: CacheImagesTaskArgs): Promise<void> {
+    return this.bus.cast({ topic: 'conductor', namespace: 'compute_task', version: '1.25' }, 'cache_images', { ...args });
   }
 
   /** Sets (string) or removes (null) system metadata keys. */

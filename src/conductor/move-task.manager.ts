@@ -65,7 +65,8 @@ export class MoveTaskManager {
     let chosen: Selection;
     let alternates: Selection[];
     try {
-      const spec: RequestSpec = { ...args.request_spec, ...(args.host ? { force_hosts: [args.host] } : {}) };
+      // 2.56: a given host is a requested destination, which the filters still check.
+      const spec: RequestSpec = { ...args.request_spec, ...(args.host ? { requested_destination: { host: args.host } } : {}) };
       [chosen, ...alternates] = await this.select(uuid, spec);
     } catch (err) {
       await this.moveFailed(ctx, inst, migration, event, err, [TaskState.RESIZE_PREP]);
@@ -135,7 +136,11 @@ export class MoveTaskManager {
     });
   }
 
-  /** A forced host is claimed directly (no filters); otherwise the scheduler picks (the source excluded) and claims. */
+  /**
+   * A forced host is claimed directly (no filters); otherwise the scheduler picks (the source
+   * excluded) and claims, among the given host only when there is one (Nova's
+   * `requested_destination`: the filters still run, 2.29/2.30 without force, always from 2.68).
+   */
   private async destination(inst: InstanceRecord, host: string | null, force: boolean, spec: RequestSpec): Promise<Selection> {
     if (host) {
       if (host === inst.host) throw new Invalid(`Unable to migrate instance (${inst.uuid}) to current host (${host}).`);
@@ -156,7 +161,7 @@ export class MoveTaskManager {
       return { service_host: host, nodename: node.hypervisor_hostname, compute_node_uuid: node.uuid, cell_uuid: null, availability_zone: null, limits: null, weight: 0 };
     }
     const ignore = [...new Set([...(spec.ignore_hosts ?? []), ...(inst.host ? [inst.host] : [])])];
-    const [chosen] = await this.select(inst.uuid, { ...spec, ignore_hosts: ignore, ...(host ? { force_hosts: [host] } : {}) });
+    const [chosen] = await this.select(inst.uuid, { ...spec, ignore_hosts: ignore, ...(host ? { requested_destination: { host } } : {}) });
     return chosen;
   }
 

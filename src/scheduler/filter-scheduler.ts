@@ -150,9 +150,18 @@ export class FilterScheduler {
     return { selections, host_states: view };
   }
 
-  /** `ignore_hosts`, `force_hosts`, `force_nodes` (case-insensitive host names, as Nova). */
+  /**
+   * Nova's `host_manager.get_filtered_hosts` before the filters: `requested_destination` narrows
+   * the candidates (exact names, filters still run), then `ignore_hosts`, `force_hosts`,
+   * `force_nodes` (case-insensitive host names, as Nova; forcing skips the filters).
+   */
   private preFilter(view: readonly HostState[], spec: RequestSpec): { candidates: number[]; skipFilters: boolean } {
-    const all = view.map((_, i) => i);
+    let all = view.map((_, i) => i);
+    const dest = spec.requested_destination;
+    if (dest && (dest.host || dest.node)) {
+      all = all.filter((i) => (!dest.host || view[i].host === dest.host) && (!dest.node || view[i].nodename === dest.node));
+      if (all.length === 0) return { candidates: all, skipFilters: false };
+    }
     const ignore = spec.ignore_hosts ?? [];
     const forceHosts = spec.force_hosts ?? [];
     const forceNodes = spec.force_nodes ?? [];

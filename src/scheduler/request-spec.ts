@@ -27,6 +27,11 @@ export interface InstanceGroupSpec {
   members: string[];
 }
 
+export interface RequestedDestination {
+  host?: string | null;
+  node?: string | null;
+}
+
 export interface RequestSpec {
   flavor: FlavorSpec;
   image?: { properties: Record<string, unknown> } | null;
@@ -43,6 +48,12 @@ export interface RequestSpec {
   /** Admin `az:host:node` forcing: filters are skipped for forced hosts/nodes. */
   force_hosts?: string[] | null;
   force_nodes?: string[] | null;
+  /**
+   * Nova's `requested_destination` (a `Destination`): the candidates are narrowed to this host
+   * (and node, when given; a node alone narrows by node) before the filters, which still run.
+   * Used by create with `host`/`hypervisor_hostname` (2.74) and moves to a host that is not forced.
+   */
+  requested_destination?: RequestedDestination | null;
   /** Boot from volume: the root disk is not requested from the host. */
   is_bfv?: boolean;
 }

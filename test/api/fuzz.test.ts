@@ -36,6 +36,7 @@ const ROUTES: Array<[string, string]> = [
   ['GET', '/v2.1/images'], ['GET', '/v2.1/images/detail'], ['GET', '/v2.1/images/{s}'], ['DELETE', '/v2.1/images/{s}'],
   ['GET', '/v2.1/images/{id}/metadata'], ['POST', '/v2.1/images/{id}/metadata'], ['PUT', '/v2.1/images/{id}/metadata'],
   ['GET', '/v2.1/images/{id}/metadata/{s}'], ['PUT', '/v2.1/images/{id}/metadata/{s}'], ['DELETE', '/v2.1/images/{id}/metadata/{s}'],
+  ['POST', '/v2.1/servers/{srv}/remote-consoles'], ['GET', '/v2.1/os-console-auth-tokens/{s}'],
   ['GET', '/v2.1/os-agents'], ['GET', '/v2.1/nonexistent/{s}'],
 ];
 const CASES_PER_ROUTE = 30;

@@ -1,13 +1,18 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { Invalid } from '../../common/errors';
+import { Invalid, NotFound } from '../../common/errors';
+import { ImageTaskRpcClient } from '../../conductor/image-task.rpc-client';
+import { ImageRepository } from '../../db/repositories/image.repository';
 import { AggregateRepository } from '../../db/repositories/aggregate.repository';
 import { ReqCtx } from '../http/req-ctx.decorator';
 import type { RequestContext } from '../http/request-context';
+import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
+import { callerOf, imageMeta } from '../servers/server-create.service';
+import { UUID } from '../servers/create-request';
 import { metadataCheck } from '../validation/metadata';
 import { lengthCheck, nameFormatCheck, NovaCheck, NovaFqdn, NovaName, Optional, Required, typeCheck } from '../validation/nova-validators';
 import { pyRepr } from '../validation/py-repr';
-import { fieldError, requireObject, validateWrapped } from '../validation/validate';
+import { additionalPropertiesMessage, fieldError, requireObject, validateWrapped } from '../validation/validate';
 import { aggregateView } from '../views/aggregate.view';
 import { ZonesService } from '../zones.service';
 
@@ -47,7 +52,13 @@ class MetadataBody {
 /** `/os-aggregates`: host aggregates and the availability zones they define. Admin only. */
 @Controller('v2.1/os-aggregates')
 export class AggregatesController {
-  constructor(private readonly aggregates: AggregateRepository, private readonly zones: ZonesService, private readonly policy: PolicyService) {}
+  constructor(
+    private readonly aggregates: AggregateRepository,
+    private readonly zones: ZonesService,
+    private readonly policy: PolicyService,
+    private readonly imageRepo: ImageRepository,
+    private readonly tasks: ImageTaskRpcClient,
+  ) {}
 
   @Get()
   async list(@ReqCtx() ctx: RequestContext) {
@@ -122,8 +133,63 @@ export class AggregatesController {
     }
   }
 
+  /**
+   * 2.81 `POST /os-aggregates/{id}/images` `{"cache": [{"id": <image>}, ...]}`: each image must
+   * exist (400), then the conductor asks every compute of the aggregate to cache them (202, no
+   * body; the outcome is only logged, as Nova's notifications are not emitted here).
+   */
+  @Post(':id/images')
+  @HttpCode(202)
+  async images(@ReqCtx() ctx: RequestContext, @Param('id') id: string, @Body() body: unknown): Promise<void> {
+    if (!atLeast(ctx.version, '2.81')) throw new NotFound('The resource could not be found.');
+    const ids = cacheBody(body);
+    this.policy.authorize(ctx, `${P}:images`, {});
+    const aggId = aggregateId(id);
+    if (new Set(ids).size !== ids.length) throw new Invalid('Duplicate images in request');
+    const agg = await this.aggregates.get(aggId);
+    const metas = [];
+    for (const imageId of ids) {
+      const img = await this.imageRepo.get(imageId);
+      if (!img || img.status === 'deleted' || !(ctx.isAdmin || img.owner === ctx.projectId || img.visibility === 'public' || img.visibility === 'community')) {
+        throw new Invalid(`Image ${imageId} could not be found.`);
+      }
+      metas.push(imageMeta(img));
+    }
+    await this.tasks.cache_images({ ctx: callerOf(ctx), aggregate_id: agg.id, hosts: [...agg.hosts], images: metas });
+  }
+
   private checks() {
     // Instances do not exist yet (the servers API comes with the lifecycle issue): no host carries any.
     return { hostExists: (host: string) => this.zones.computeHostExists(host) };
   }
+}
+
+/**
+ * schemas/aggregate_images.py `aggregate_images_v2_81` in jsonschema's order (properties, then
+ * required, then additionalProperties); a failure names the last element of its path as Nova.
+ */
+function cacheBody(body: unknown): string[] {
+  const root = requireObject(body);
+  let ids: string[] = [];
+  if ('cache' in root) {
+    const cache = root.cache;
+    if (!Array.isArray(cache)) throw fieldError('cache', cache, `${pyRepr(cache)} is not of type 'array'`);
+    if (cache.length < 1) throw fieldError('cache', cache, `${pyRepr(cache)} is too short`);
+    ids = cache.map((item: unknown, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw fieldError(i, item, `${pyRepr(item)} is not of type 'object'`);
+      const obj = item as Record<string, unknown>;
+      if ('id' in obj) {
+        const err = UUID(obj.id);
+        if (err !== null) throw fieldError('id', obj.id, err);
+      }
+      const bad = Object.keys(obj).filter((k) => k !== 'id');
+      if (bad.length > 0) throw fieldError(i, obj, additionalPropertiesMessage(bad));
+      if (!('id' in obj)) throw fieldError(i, obj, "'id' is a required property");
+      return obj.id as string;
+    });
+  }
+  if (!('cache' in root)) throw fieldError(undefined, root, "'cache' is a required property");
+  const extra = Object.keys(root).filter((k) => k !== 'cache');
+  if (extra.length > 0) throw fieldError(undefined, root, additionalPropertiesMessage(extra));
+  return ids;
 }

@@ -5,6 +5,7 @@ import { ReqCtx } from '../http/req-ctx.decorator';
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
+import { validateExtraSpec } from '../validation/extra-specs';
 import { checkMetadata } from '../validation/metadata';
 import { NovaString, Required } from '../validation/nova-validators';
 import { pyRepr } from '../validation/py-repr';
@@ -14,6 +15,19 @@ const SPECS = 'os_compute_api:os-flavor-extra-specs';
 const ACCESS = 'os_compute_api:os-flavor-access';
 /** Extra-spec values may be numbers (stored as strings). */
 const SPEC_VALUE_TYPES = ['string', 'number'];
+
+/**
+ * Nova's `_check_extra_specs_value`: a numeric value is taken as its string (at most 255
+ * characters); from 2.86 each spec of a known namespace is validated.
+ */
+function checkSpecValues(ctx: RequestContext, specs: Record<string, string | number>): void {
+  const validate = atLeast(ctx.version, '2.86');
+  for (const [name, raw] of Object.entries(specs)) {
+    const value = String(raw);
+    if (typeof raw === 'number' && value.length > 255) throw new Invalid(`extra_specs value has ${value.length} characters, more than 255.`);
+    if (validate) validateExtraSpec(name, value);
+  }
+}
 
 /** schemas/flavor_access.py: the body of addTenantAccess and removeTenantAccess. */
 class TenantBody {
@@ -35,6 +49,7 @@ export class FlavorExtrasController {
   async createSpecs(@ReqCtx() ctx: RequestContext, @Param('flavorId') id: string, @Body() body: unknown) {
     this.policy.authorize(ctx, `${SPECS}:create`, {});
     const specs = validateBody(body, 'extra_specs', (inner) => checkMetadata<string | number>(inner, 'extra_specs', SPEC_VALUE_TYPES));
+    checkSpecValues(ctx, specs);
     await this.flavors.updateExtraSpecs(id, specs);
     return { extra_specs: specs };
   }
@@ -55,6 +70,7 @@ export class FlavorExtrasController {
     const keys = Object.keys(specs);
     if (keys.length < 1) throw fieldError(undefined, specs, `${pyRepr(specs)} does not have enough properties`);
     if (keys.length > 1) throw fieldError(undefined, specs, `${pyRepr(specs)} has too many properties`);
+    checkSpecValues(ctx, specs);
     if (keys[0] !== key) throw new Invalid('Request body and URI mismatch');
     await this.flavors.updateExtraSpecs(id, specs);
     return specs;

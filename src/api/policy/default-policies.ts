@@ -78,6 +78,7 @@ const API_RULES: Record<string, string> = {
   [`${P}os-aggregates:add_host`]: A,
   [`${P}os-aggregates:remove_host`]: A,
   [`${P}os-aggregates:set_metadata`]: A,
+  [`${P}os-aggregates:images`]: A,
   [`${P}os-server-groups:index`]: R,
   [`${P}os-server-groups:index:all_projects`]: A,
   [`${P}os-server-groups:show`]: R,
@@ -96,6 +97,9 @@ const API_RULES: Record<string, string> = {
   [`${P}servers:show:host_status`]: A,
   [`${P}servers:show:host_status:unknown-only`]: A,
   [`${P}servers:create`]: M,
+  // Nova names these without the os_compute_api prefix (nova/policies/server_topology.py).
+  ['compute:server:topology:index']: R,
+  ['compute:server:topology:host:index']: A,
   [`${P}servers:create:forced_host`]: A,
   [`${P}servers:create:requested_destination`]: A,
   [`${P}servers:create:attach_volume`]: M,

@@ -8,6 +8,7 @@ import { InstanceActionRepository } from '../../db/repositories/instance-action.
 import { InstanceRepository } from '../../db/repositories/instance.repository';
 import { KeyPairRepository } from '../../db/repositories/keypair.repository';
 import { QuotaRepository } from '../../db/repositories/quota.repository';
+import { ServerGroupRepository } from '../../db/repositories/server-group.repository';
 import { ServiceRepository } from '../../db/repositories/service.repository';
 import { GlanceClient, GlanceImage, glanceFor, glanceImageMeta, ImageNotFound, imageEndpoint } from '../../image/glance-client';
 import type { CallerContext, ImageMeta } from '../../objects/build.object';
@@ -15,7 +16,7 @@ import { InstanceRecord, InstanceUpdates, TaskState, VmState } from '../../objec
 import type { RequestContext } from '../http/request-context';
 import { atLeast } from '../microversion/api-version';
 import { PolicyService } from '../policy/policy.service';
-import { serverRebuildResponse } from '../views/server.view';
+import { serverRebuildResponse, TRUSTED_CERTS_KEY } from '../views/server.view';
 import { ZonesService } from '../zones.service';
 import type { RebuildAction, ServerAction } from './action-requests';
 import { generatePassword } from './instance-names';
@@ -56,6 +57,7 @@ export class ImageActionsService {
     private readonly compute: ComputeImageRpcClient,
     private readonly tasks: ImageTaskRpcClient,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
+    private readonly groups: ServerGroupRepository,
   ) {}
 
   handles(a: ServerAction): a is ImageAction {
@@ -198,7 +200,8 @@ export class ImageActionsService {
 
   private async rebuild(ctx: RequestContext, inst: InstanceRecord, a: RebuildAction): Promise<ImageActionResult> {
     this.authorize(ctx, 'servers:rebuild', inst);
-    if (a.trustedImageCertificates) this.authorize(ctx, 'servers:rebuild:trusted_certs', inst);
+    // Unlike create, an explicit null (unset) is checked too.
+    if (a.trustedImageCertificates !== undefined) this.authorize(ctx, 'servers:rebuild:trusted_certs', inst);
     checkState(inst, 'rebuild', ctx.isAdmin);
     const image = await this.rebuildImage(ctx, inst, a.imageRef);
     if (a.metadata) await this.checkMetadataQuota(ctx, a.metadata);
@@ -225,6 +228,11 @@ export class ImageActionsService {
     try {
       if (a.metadata) await this.instances.setMetadata(inst.uuid, a.metadata, true);
       if (image.id !== inst.image_ref) await this.instances.setSystemMetadata(inst.uuid, imageSystemMetadataChange(inst, image, inst.flavor.root_gb));
+      // 2.63: the given ids replace the instance's; null unsets them.
+      if (a.trustedImageCertificates !== undefined) {
+        const ids = a.trustedImageCertificates;
+        await this.instances.setSystemMetadata(inst.uuid, { [TRUSTED_CERTS_KEY]: ids && ids.length > 0 ? JSON.stringify(ids) : null });
+      }
       await this.compute.rebuild_server(inst.host as string, {
         ctx: callerOf(ctx), instance_uuid: inst.uuid, image, admin_password: password, preserve_ephemeral: a.preserveEphemeral ?? false, auth_token: this.tokenFor(ctx),
       });
@@ -241,6 +249,7 @@ export class ImageActionsService {
       showFlavorExtraSpecs: this.policy.check(ctx, `${P}servers:show:flavor-extra-specs`, target),
       forList: false,
       securityGroups: ['default'],
+      serverGroups: atLeast(ctx.version, '2.71') ? (await this.groups.groupsOfInstance(inst.uuid)).map((g) => g.id) : [],
     };
     const body = serverRebuildResponse(ctx, updated, extras, this.conf.api.enable_instance_password ? { adminPass: password } : {});
     return { status: 202, body, headers: { Location: `${ctx.baseUrl}/v2.1/servers/${inst.uuid}` } };
@@ -265,8 +274,9 @@ export class ImageActionsService {
     return glanceImageMeta(img);
   }
 
-  /** Nova's `check_img_metadata_properties_quota`. */
+  /** Nova's `check_img_metadata_properties_quota`; only up to 2.38 (the image-metadata proxy's last version). */
   private async checkImageMetadataQuota(ctx: RequestContext, metadata: Record<string, string>): Promise<void> {
+    if (atLeast(ctx.version, '2.39')) return;
     const n = Object.keys(metadata).length;
     if (n === 0) return;
     const limit = (await this.quotas.getProjectQuotas(ctx.projectId, ctx.userId)).metadata_items;

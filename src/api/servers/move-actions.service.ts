@@ -223,7 +223,8 @@ export class MoveActionsService {
     await this.orUndoTask(inst, TaskState.REBUILDING, () => this.tasks.evacuate_instance({
       ctx: callerOf(ctx), instance_uuid: inst.uuid, migration_uuid: migration.uuid, request_spec: spec, host, force: forced, admin_password: password,
     }));
-    return !v214 && this.conf.api.enable_instance_password && password !== null ? { status: 200, body: { adminPass: password } } : { status: 200 };
+    // Before 2.14 the password is returned (null on shared storage); from 2.14 there is no body.
+    return !v214 && this.conf.api.enable_instance_password ? { status: 200, body: { adminPass: password } } : { status: 200 };
   }
 
   /** Guarded task-state change: a concurrent request makes this one 409 with Nova's message. */

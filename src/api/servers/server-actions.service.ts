@@ -16,6 +16,7 @@ import type { ServerAction } from './action-requests';
 import { generatePassword } from './instance-names';
 import { ImageActionsService } from './image-actions.service';
 import { MoveActionsService } from './move-actions.service';
+import { RemoteConsolesService } from './remote-consoles.service';
 import { callerOf } from './server-create.service';
 import { checkState, GuardedOperation, STATE_RULES, StateRule } from './state-checks';
 
@@ -73,6 +74,7 @@ export class ServerActionsService {
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
     private readonly imageActions: ImageActionsService,
     private readonly moveActions: MoveActionsService,
+    private readonly remoteConsoles: RemoteConsolesService,
   ) {}
 
   /** The instance as the caller may see it: another project's server is 404 to non-admins, as in Nova. */
@@ -154,6 +156,7 @@ export class ServerActionsService {
       }
       default:
         if (this.imageActions.handles(a)) return this.imageActions.perform(ctx, inst, a);
+        if (this.remoteConsoles.handles(a)) return this.remoteConsoles.perform(ctx, inst, a);
         {
           const moved = await this.moveActions.perform(ctx, inst, a);
           if (moved) return moved;

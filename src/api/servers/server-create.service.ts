@@ -5,6 +5,7 @@ import { KeyedLock } from '../../common/keyed-lock';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
 import { ConductorRpcClient } from '../../conductor/conductor.rpc-client';
+import { ComputeNodeRepository } from '../../db/repositories/compute-node.repository';
 import { FlavorRepository } from '../../db/repositories/flavor.repository';
 import { ImageRepository } from '../../db/repositories/image.repository';
 import { InstanceActionRepository } from '../../db/repositories/instance-action.repository';
@@ -22,6 +23,7 @@ import type { RequestSpec } from '../../scheduler/request-spec';
 import type { RequestContext } from '../http/request-context';
 import { PolicyService } from '../policy/policy.service';
 import { UsageService } from '../usage.service';
+import { TRUSTED_CERTS_KEY } from '../views/server.view';
 import { ZonesService } from '../zones.service';
 import type { CreateServerRequest } from './create-request';
 import { generatePassword, reservationId, sanitizeHostname } from './instance-names';
@@ -63,6 +65,11 @@ function imageSystemMetadata(img: ImageMeta | null): Record<string, string> {
   return out;
 }
 
+/** The system metadata keeping the requested trusted image certificate ids (2.63). */
+function trustedCertsMetadata(ids: string[] | null): Record<string, string> {
+  return ids && ids.length > 0 ? { [TRUSTED_CERTS_KEY]: JSON.stringify(ids) } : {};
+}
+
 /**
  * `POST /servers` after validation (Nova's `compute/api.py create`): resolves the flavor, image,
  * key pair, zone and server group, checks quotas, records the instances in `building` /
@@ -85,6 +92,7 @@ export class ServerCreateService {
     private readonly policy: PolicyService,
     private readonly conductor: ConductorRpcClient,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
+    private readonly nodes: ComputeNodeRepository,
   ) {}
 
   async create(ctx: RequestContext, req: CreateServerRequest): Promise<CreatedServers> {
@@ -103,6 +111,7 @@ export class ServerCreateService {
     const keypair = req.keyName ? await this.keypairFor(ctx, req.keyName) : null;
     const zone = req.availabilityZone ?? this.conf.DEFAULT.default_schedule_zone ?? null;
     if (zone) await this.checkZone(zone);
+    await this.checkRequestedDestination(req.host, req.hypervisorHostname);
     const group = await this.groupFor(ctx, req.schedulerHints.group);
     await this.checkMetadataQuota(ctx, Object.keys(req.metadata).length);
 
@@ -122,7 +131,7 @@ export class ServerCreateService {
           availability_zone: zone, reservation_id: resId, launch_index: i,
           access_ip_v4: req.accessIPv4, access_ip_v6: req.accessIPv6, config_drive: req.configDrive ? 'True' : '',
           auto_disk_config: req.diskConfig === 'AUTO', vm_state: VmState.BUILDING, task_state: TaskState.SCHEDULING,
-          metadata: req.metadata, system_metadata: imageSystemMetadata(image), tags: req.tags,
+          metadata: req.metadata, system_metadata: { ...imageSystemMetadata(image), ...trustedCertsMetadata(req.trustedImageCertificates) }, tags: req.tags,
         });
       }
       const made = await this.instances.create(rows);
@@ -248,6 +257,21 @@ export class ServerCreateService {
     return count;
   }
 
+  /**
+   * Nova's `_validate_host_or_node` (2.74): a requested host must have a compute node (and the
+   * requested node must be that host's), a node alone must exist; otherwise 400
+   * `ComputeHostNotFound` naming the host (or the node when only a node was asked for).
+   */
+  private async checkRequestedDestination(host: string | null | undefined, node: string | null | undefined): Promise<void> {
+    if (host) {
+      const nodes = await this.nodes.listByHost(host);
+      if (nodes.length === 0 || (node && !nodes.some((n) => n.hypervisor_hostname === node))) throw new Invalid(`Compute host ${host} could not be found.`);
+    } else if (node) {
+      const found = await this.nodes.list({ hostnamePattern: node });
+      if (!found.some((n) => n.hypervisor_hostname === node)) throw new Invalid(`Compute host ${node} could not be found.`);
+    }
+  }
+
   private requestSpec(ctx: RequestContext, req: CreateServerRequest, flavor: FlavorRecord, image: ImageMeta | null, zone: string | null, group: ServerGroupRecord | null, uuids: string[]): RequestSpec {
     const count = uuids.length;
     const hints: Record<string, string | string[]> = {};
@@ -262,8 +286,10 @@ export class ServerCreateService {
       instance_group: group ? { uuid: group.id, policy: group.policy, rules: group.rules as Record<string, string | number>, hosts: [], members: [...new Set([...group.members, ...uuids])] } : null,
       num_instances: count,
       project_id: ctx.projectId,
-      force_hosts: req.forcedHost ? [req.forcedHost] : req.host ? [req.host] : null,
-      force_nodes: req.forcedNode ? [req.forcedNode] : req.hypervisorHostname ? [req.hypervisorHostname] : null,
+      force_hosts: req.forcedHost ? [req.forcedHost] : null,
+      force_nodes: req.forcedNode ? [req.forcedNode] : null,
+      // 2.74: a requested host/node is a destination the filters still check, not a forced one.
+      requested_destination: req.host || req.hypervisorHostname ? { host: req.host ?? null, node: req.hypervisorHostname ?? null } : null,
       is_bfv: false,
     };
   }

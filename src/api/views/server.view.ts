@@ -252,7 +252,7 @@ function render(ctx: RequestContext, inst: InstanceRecord, extras: ServerViewExt
   }
   if (atLeast(v, '2.19')) s.description = inst.display_description;
   if (atLeast(v, '2.26')) s.tags = [...(inst.tags ?? [])];
-  if (atLeast(v, '2.63')) s.trusted_image_certificates = extras.trustedImageCertificates ?? null;
+  if (atLeast(v, '2.63')) s.trusted_image_certificates = extras.trustedImageCertificates !== undefined ? extras.trustedImageCertificates : trustedCertsOf(inst);
   if (atLeast(v, '2.71') && !extras.forList) s.server_groups = [...(extras.serverGroups ?? [])];
   if (atLeast(v, '2.73')) s.locked_reason = inst.locked_reason ?? inst.system_metadata?.locked_reason ?? null;
   if (atLeast(v, '2.90') && !showExtended) s['OS-EXT-SRV-ATTR:hostname'] = inst.hostname;
@@ -264,6 +264,24 @@ function render(ctx: RequestContext, inst: InstanceRecord, extras: ServerViewExt
 export function serverIndexItem(ctx: RequestContext, inst: InstanceRecord) {
   return { id: inst.uuid, name: inst.display_name, links: resourceLinks(ctx, 'servers', inst.uuid) };
 }
+
+/**
+ * The trusted image certificate ids an instance keeps in its system metadata (`trusted_certs`,
+ * a JSON list; Nova's `instance.trusted_certs.ids`), or null.
+ */
+export function trustedCertsOf(inst: InstanceRecord): string[] | null {
+  const raw = inst.system_metadata?.[TRUSTED_CERTS_KEY];
+  if (!raw) return null;
+  try {
+    const ids: unknown = JSON.parse(raw);
+    return Array.isArray(ids) && ids.length > 0 ? ids.map(String) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The system metadata key of the trusted image certificate ids. */
+export const TRUSTED_CERTS_KEY = 'trusted_certs';
 
 /**
  * The full server of `GET /servers/{id}` (extras.forList false) and each item of

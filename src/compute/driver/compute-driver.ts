@@ -247,4 +247,20 @@ export interface ComputeDriver {
   triggerCrashDump(uuid: string): Promise<void>;
   /** Pushes the network configuration into the guest; optional, drivers without it skip the call. */
   injectNetworkInfo?(uuid: string): Promise<void>;
+
+  // ---- consoles ---------------------------------------------------------------------------------
+
+  /**
+   * Where the guest's VNC server is, as the console proxy must reach it (Nova's `ConsoleVNC`):
+   * `GuestNotFound` when unknown. A driver without it has no VNC consoles (the API answers 501).
+   */
+  getVncConsole?(uuid: string): Promise<ConsoleConnectInfo>;
+}
+
+/** A guest console's endpoint (Nova's `nova.console.type.Console*`): what the proxy connects to. */
+export interface ConsoleConnectInfo {
+  host: string;
+  port: number;
+  /** An opaque path the proxy sends after connecting (Nova's `internal_access_path`); null: none. */
+  internal_access_path?: string | null;
 }

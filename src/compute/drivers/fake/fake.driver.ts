@@ -6,6 +6,7 @@ import {
   GuestInvalidState,
   GuestNotFound,
   type ComputeDriver,
+  type ConsoleConnectInfo,
   type GuestFlavor,
   type GuestImage,
   type GuestInfo,
@@ -346,6 +347,15 @@ export class FakeDriver implements ComputeDriver {
 
   async injectNetworkInfo(_uuid: string): Promise<void> {
     // The fake guest has no network configuration to update.
+  }
+
+  /**
+   * Nova's fake console: a host name nobody serves and port 6969. The access path names this
+   * compute and the guest, so a token issued before a move no longer matches afterwards.
+   */
+  async getVncConsole(uuid: string): Promise<ConsoleConnectInfo> {
+    this.get(uuid);
+    return { host: 'fakevncconsole.com', port: 6969, internal_access_path: `fake-vnc/${this.host}/${uuid}` };
   }
 
   // ---- fake-only helpers (tests, debugging) ------------------------------------------------------
