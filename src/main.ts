@@ -61,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await (await import('./serve')).serve(loaded.conf, inv.roles, loaded.warnings);
-    return 0;
+    // serve() sets exitCode when a role failed after start-up (e.g. the compute's hypervisor refused it).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const e of err.errors) fail(e);

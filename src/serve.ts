@@ -71,7 +71,18 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
   void heartbeat.start();
   const tracker = roles.includes('compute') ? app.get(ResourceTracker) : undefined;
   const reconciler = roles.includes('compute') ? app.get(ComputeReconciler) : undefined;
-  void tracker?.start().then(() => reconciler?.start());
+  // A compute whose hypervisor refuses it (unreachable host, wrong host key) cannot serve: like
+  // nova-compute failing init_host, the process stops cleanly with the reason and exit status 1.
+  let fatal: ((reason: string) => void) | undefined;
+  void tracker
+    ?.start()
+    .then(() => reconciler?.start())
+    .catch((err: unknown) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      logger.error(`nova-compute cannot start: ${reason}`, 'service');
+      process.exitCode = 1;
+      fatal?.('compute driver failure');
+    });
 
   const graceMs = conf.DEFAULT.graceful_shutdown_timeout * 1000;
   // With the in-process bus and SQLite nothing else holds the event loop open.
@@ -106,6 +117,7 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
           resolve();
         });
     };
+    fatal = (reason) => stop(reason);
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });

@@ -59,6 +59,16 @@ export function xmlSafe(value: string): string {
   return value.replace(NOT_XML_CHAR, '\uFFFD');
 }
 
+/**
+ * A user value ready for xmlbuilder2's txt()/attributes: xmlSafe, and every `&` written as `&amp;`
+ * here, because xmlbuilder2's serializer leaves an `&` that starts something entity-shaped (`&foo;`,
+ * `&#60;`) as is: a server named `R&D;` would reach libvirt as an undefined entity (define fails)
+ * and `&lt;` would come back as `<`. Pre-escaped, the serializer sees only `&amp;` and keeps it.
+ */
+function xmlValue(value: string): string {
+  return xmlSafe(value).replace(/&/g, '&amp;');
+}
+
 /** Default kernel command line when the image sets no `os_command_line` (Nova's). */
 export const DEFAULT_CMDLINE = 'root=/dev/vda console=tty0 console=ttyS0';
 
@@ -95,15 +105,15 @@ export function buildDomainXml(p: DomainXmlParams): string {
   for (const d of p.disks) {
     const disk = dev.ele('disk', { type: 'file', device: 'disk' });
     disk.ele('driver', { name: 'qemu', type: d.format });
-    disk.ele('source', { file: xmlSafe(d.path) });
-    disk.ele('target', { dev: xmlSafe(d.dev), bus: 'virtio' });
+    disk.ele('source', { file: xmlValue(d.path) });
+    disk.ele('target', { dev: xmlValue(d.dev), bus: 'virtio' });
   }
   const serial = dev.ele('serial', { type: 'pty' });
-  serial.ele('log', { file: xmlSafe(p.consoleLog), append: 'on' });
+  serial.ele('log', { file: xmlValue(p.consoleLog), append: 'on' });
   serial.ele('target', { port: '0' });
   dev.ele('console', { type: 'pty' }).ele('target', { type: 'serial', port: '0' });
   if (p.vncListen !== null) {
-    const listen = xmlSafe(p.vncListen);
+    const listen = xmlValue(p.vncListen);
     dev.ele('graphics', { type: 'vnc', port: '-1', autoport: 'yes', listen }).ele('listen', { type: 'address', address: listen });
     dev.ele('video').ele('model', { type: 'cirrus' });
   }
@@ -116,16 +126,16 @@ function metadata(parent: XMLBuilder, m: NovaDomainMetadata): void {
   inst.ele(NOVA_XMLNS, 'nova:package', { version: 'nova-ts' });
   nova(inst, 'name', m.displayName);
   nova(inst, 'creationTime', m.creationTime);
-  const f = inst.ele(NOVA_XMLNS, 'nova:flavor', { name: xmlSafe(m.flavor.name) });
+  const f = inst.ele(NOVA_XMLNS, 'nova:flavor', { name: xmlValue(m.flavor.name) });
   nova(f, 'memory', String(m.flavor.memory_mb));
   nova(f, 'disk', String(m.flavor.root_gb));
   nova(f, 'swap', String(m.flavor.swap));
   nova(f, 'ephemeral', String(m.flavor.ephemeral_gb));
   nova(f, 'vcpus', String(m.flavor.vcpus));
   const owner = inst.ele(NOVA_XMLNS, 'nova:owner');
-  owner.ele(NOVA_XMLNS, 'nova:user', { uuid: xmlSafe(m.owner.userId) });
-  owner.ele(NOVA_XMLNS, 'nova:project', { uuid: xmlSafe(m.owner.projectId) });
-  if (m.imageId !== null) inst.ele(NOVA_XMLNS, 'nova:root', { type: 'image', uuid: xmlSafe(m.imageId) });
+  owner.ele(NOVA_XMLNS, 'nova:user', { uuid: xmlValue(m.owner.userId) });
+  owner.ele(NOVA_XMLNS, 'nova:project', { uuid: xmlValue(m.owner.projectId) });
+  if (m.imageId !== null) inst.ele(NOVA_XMLNS, 'nova:root', { type: 'image', uuid: xmlValue(m.imageId) });
   const keys = Object.keys(m.metadata).sort();
   if (keys.length > 0) {
     // Key and value as text nodes (not attributes): newlines and tabs survive exactly.
@@ -139,11 +149,11 @@ function metadata(parent: XMLBuilder, m: NovaDomainMetadata): void {
 }
 
 function text(parent: XMLBuilder, name: string, value: string): void {
-  parent.ele(name).txt(xmlSafe(value));
+  parent.ele(name).txt(xmlValue(value));
 }
 
 function nova(parent: XMLBuilder, name: string, value: string): void {
-  parent.ele(NOVA_XMLNS, `nova:${name}`).txt(xmlSafe(value));
+  parent.ele(NOVA_XMLNS, `nova:${name}`).txt(xmlValue(value));
 }
 
 function int(n: number): number {
