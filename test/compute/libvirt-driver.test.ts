@@ -44,6 +44,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const lab = labEnv();
 const skip = lab ? false : `no hypervisor lab (${LAB_ENV}); run scripts/hypervisor-setup.sh`;
 
+it('the hypervisor lab is present where it is required (CI sets NOVA_TS_REQUIRE_LAB=1)', () => {
+  if (process.env.NOVA_TS_REQUIRE_LAB === '1') assert.ok(lab, `${LAB_ENV} is missing: run scripts/hypervisor-setup.sh`);
+});
+
 describe('libvirt driver on the real libvirtd', { skip, timeout: 15 * 60_000 }, () => {
   const env = lab ?? {};
   const marker = env.NOVA_TS_LAB_GUEST_MARKER ?? 'NOVA-TS-GUEST-UP';
