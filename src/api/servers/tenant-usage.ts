@@ -4,6 +4,7 @@
  * the hours an instance is billed in a period, and the per-tenant summaries.
  */
 import { Invalid } from '../../common/errors';
+import type { UsageInstance } from '../../objects/usage-report.object';
 import { Query, rejectUnknown } from '../http/query';
 import { ApiVersion, atLeast } from '../microversion/api-version';
 import { nonNegativeIntegerCheck, typeCheck } from '../validation/nova-validators';
@@ -137,21 +138,7 @@ export function parseUsageQuery(query: Query, version: ApiVersion, maxLimit: num
   return out;
 }
 
-/** An instance as the usage report needs it (deleted ones included). */
-export interface UsageInstance {
-  uuid: string;
-  display_name: string | null;
-  project_id: string;
-  vm_state: string | null;
-  launched_at: string | null;
-  terminated_at: string | null;
-  /** The flavor's name ('' when it cannot be known). */
-  flavor: string;
-  memory_mb: number;
-  vcpus: number;
-  root_gb: number;
-  ephemeral_gb: number;
-}
+export type { UsageInstance };
 
 /** `_hours_for`: the part of [start, stop] the instance ran, in hours. */
 export function hoursFor(inst: Pick<UsageInstance, 'launched_at' | 'terminated_at'>, start: Instant, stop: Instant): number {

@@ -2,22 +2,8 @@ import { DataSource } from 'typeorm';
 import { Invalid } from '../../common/errors';
 import { InstanceEntity } from '../entities';
 import { isoOrNull } from '../db-helpers';
+import type { UsageInstance } from '../../objects/usage-report.object';
 
-/** One instance as `os-simple-tenant-usage` reports it (deleted ones included). */
-export interface UsageInstanceRow {
-  uuid: string;
-  display_name: string | null;
-  project_id: string;
-  vm_state: string | null;
-  launched_at: string | null;
-  terminated_at: string | null;
-  /** The embedded flavor's name; '' when the row has none. */
-  flavor: string;
-  memory_mb: number;
-  vcpus: number;
-  root_gb: number;
-  ephemeral_gb: number;
-}
 
 export interface ActiveWindowOptions {
   begin: Date;
@@ -40,7 +26,7 @@ interface FlavorColumn {
 export class UsageReportRepository {
   constructor(private readonly ds: DataSource) {}
 
-  async activeByWindow(opts: ActiveWindowOptions): Promise<UsageInstanceRow[]> {
+  async activeByWindow(opts: ActiveWindowOptions): Promise<UsageInstance[]> {
     const repo = this.ds.getRepository(InstanceEntity);
     const q = repo
       .createQueryBuilder('i')
