@@ -53,8 +53,13 @@ export async function startBenchCloud(engine: Engine, layout: Layout = 'all-in-o
   const sync = runNova(['db', 'sync', '--config-file', conf]);
   if (sync.code !== 0) throw new Error(`db sync failed: ${sync.stderr}`);
 
-  const groups = layout === 'all-in-one' ? ['all'] : ['conductor', 'scheduler', 'compute', 'api'];
-  const procs = groups.map((roles) => ({ roles, proc: new NovaProcess([`--role=${roles}`, '--config-file', conf, '--host', HOST]) }));
+  // per-role: BENCH_COMPUTES (1) compute processes, hosts `bench`, `bench-2`, ... (one compute
+  // service per process, as Nova runs them; the scheduler spreads the boots over them).
+  const computes = layout === 'all-in-one' ? 0 : Math.max(1, Number(process.env.BENCH_COMPUTES ?? 1));
+  const groups: Array<[string, string]> = layout === 'all-in-one'
+    ? [['all', HOST]]
+    : [['conductor', HOST], ['scheduler', HOST], ...Array.from({ length: computes }, (_, i): [string, string] => ['compute', i === 0 ? HOST : `${HOST}-${i + 1}`]), ['api', HOST]];
+  const procs = groups.map(([roles, host]) => ({ roles, proc: new NovaProcess([`--role=${roles}`, '--config-file', conf, '--host', host]) }));
   const api = procs.find((p) => p.roles === 'all' || p.roles === 'api')!.proc;
   const stopAll = async () => {
     for (const p of [...procs].reverse()) await p.proc.stop('SIGTERM').catch(() => p.proc.stop('SIGKILL').catch(() => undefined));
