@@ -46,6 +46,8 @@ export async function startBenchCloud(engine: Engine, layout: Layout = 'all-in-o
   ];
   if (engine === 'mysql') lines.push(`transport_url = ${RABBIT_URL}`, `control_exchange = nova_bench_${randomBytes(3).toString('hex')}`);
   lines.push('[api]', 'auth_strategy = noauth2', '[image_service]', 'listen = 127.0.0.1', 'listen_port = 0');
+  // The console proxy of --role=all on a free loopback port: test clouds must not fight over 6080.
+  lines.push('[vnc]', 'novncproxy_host = 127.0.0.1', 'novncproxy_port = 0');
   if (engine === 'mysql') lines.push('[database]', `connection = ${dbs.main}`, '[api_database]', `connection = ${dbs.api}`);
   lines.push('[quota]', 'instances = -1', 'cores = -1', 'ram = -1');
   lines.push('[fake_driver]', 'vcpus = 100000', 'memory_mb = 100000000', 'local_gb = 10000000');

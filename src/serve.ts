@@ -35,6 +35,7 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
   let app: INestApplicationContext & { close(): Promise<void> };
   let images: { close(): Promise<void> } | undefined;
   let identity: import('./identity/identity-service').RunningIdentityService | undefined;
+  let proxy: { close(): Promise<void> } | undefined;
   try {
     const module = AppModule.forRoles(conf, { roles, host }, bus);
     const strategy = new BusTransportStrategy(bus, host);
@@ -61,6 +62,7 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
       await micro.listen();
       app = micro;
     }
+    if (roles.includes('novncproxy')) proxy = await startProxy(conf, bus, logger, roles.length === 1);
   } catch (err) {
     await identity?.close();
     await bus.close(0).catch(() => undefined);
@@ -105,8 +107,9 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
       tracker?.stop();
       reconciler?.stop();
       clearInterval(keepAlive);
-      bus
-        .close(graceMs)
+      Promise.resolve(proxy?.close())
+        .catch((e: unknown) => logger.warn(`closing the console proxy: ${String(e)}`, 'service'))
+        .then(() => bus.close(graceMs))
         .catch((e: unknown) => logger.warn(`closing the bus: ${String(e)}`, 'service'))
         .then(() => images?.close())
         .then(() => identity?.close())
@@ -121,4 +124,22 @@ export async function serve(conf: NovaConf, roles: Role[], warnings: string[]): 
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/**
+ * The novncproxy role's HTTP/WebSocket server; it checks tokens with consoleauth over the bus. A
+ * proxy that cannot listen stops a process that runs only that role; in an all-in-one process it
+ * is logged and the other roles keep running.
+ */
+async function startProxy(conf: NovaConf, bus: import('./rpc/message-bus').MessageBus, logger: NovaLogger, alone: boolean): Promise<{ close(): Promise<void> } | undefined> {
+  const { startNovncProxyFromConf } = await import('./novncproxy/novncproxy.server');
+  const { ConsoleAuthRpcClient } = await import('./consoleauth/consoleauth.rpc-client');
+  try {
+    return await startNovncProxyFromConf(conf, new ConsoleAuthRpcClient(bus), logger);
+  } catch (err) {
+    const reason = `the noVNC proxy cannot listen on ${conf.vnc.novncproxy_host}:${conf.vnc.novncproxy_port}: ${err instanceof Error ? err.message : String(err)}`;
+    if (alone) throw new ConfigError([reason]);
+    logger.error(`${reason}; consoles are unavailable from this process`, 'service');
+    return undefined;
+  }
 }

@@ -34,6 +34,7 @@ export function createComputeDriver(conf: NovaConf): ComputeDriver {
         failSpawnOnHosts: conf.fake_driver.fail_spawn_on_hosts,
         failSpawnImages: conf.fake_driver.fail_spawn_images,
         failOperations: conf.fake_driver.fail_operations,
+        vncConsole: conf.fake_driver.vnc_console,
       });
     case 'libvirt.LibvirtDriver':
       return createLibvirtDriver(conf);
@@ -68,6 +69,7 @@ function createLibvirtDriver(conf: NovaConf): LibvirtDriver {
     instancesPath,
     imageCacheDir: `${instancesPath}/${cacheName}`,
     vncListen: conf.vnc.enabled ? conf.vnc.server_listen : null,
+    vncProxyclientAddress: conf.vnc.server_proxyclient_address,
     shutdownTimeoutSec: conf.DEFAULT.shutdown_timeout,
     // Images the compute did not download itself (GuestSpec.image_path unset) come from the image
     // service, as the instance's owner (noauth2; with keystone the call fails with a clear message).

@@ -128,6 +128,8 @@ export async function startCloud(engine: Engine, extraConf = ''): Promise<Cloud>
   ];
   if (engine === 'mysql') lines.push(`transport_url = ${RABBIT}`, `control_exchange = nova_api_${randomBytes(3).toString('hex')}`);
   lines.push('[api]', 'auth_strategy = noauth2', '[image_service]', 'listen = 127.0.0.1', 'listen_port = 0');
+  // The console proxy of --role=all on a free loopback port: test clouds must not fight over 6080.
+  lines.push('[vnc]', 'novncproxy_host = 127.0.0.1', 'novncproxy_port = 0');
   if (engine === 'mysql') lines.push('[database]', `connection = ${dbs.main}`, '[api_database]', `connection = ${dbs.api}`);
   const conf = writeConf(dbs.statePath, 'nova.conf', lines.join('\n') + '\n' + mergeSections(extraConf));
   const sync = runNova(['db', 'sync', '--config-file', conf]);

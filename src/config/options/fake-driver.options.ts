@@ -1,5 +1,5 @@
 /** [fake_driver]: the in-memory hypervisor's size, speed and injected failures (nova-ts; Nova's FakeDriver hard-codes its size). */
-import { intOpt, listOpt, section } from '../option-types';
+import { intOpt, listOpt, section, strOpt } from '../option-types';
 
 export const fakeDriverSection = section('The fake driver (compute_driver = fake.FakeDriver): an in-memory hypervisor for development and scale tests.', {
   vcpus: intOpt({ default: 1000, min: 1, help: 'Physical CPUs each fake node reports.' }),
@@ -34,5 +34,9 @@ export const fakeDriverSection = section('The fake driver (compute_driver = fake
       'Operations: spawn, destroy, reboot, power_off, power_on, pause, unpause, suspend, resume, rescue, unrescue, snapshot, ' +
       'set_admin_password, get_console_output, migrate_disk_and_power_off, finish_migration, confirm_migration, ' +
       'finish_revert_migration, live_migrate, post_live_migration_at_destination, trigger_crash_dump.',
+  }),
+  vnc_console: strOpt({
+    help: 'Where every fake guest\'s VNC console is, as host:port (e.g. a test VNC server). Unset: Nova\'s fake endpoint ' +
+      'fakevncconsole.com:6969, which nobody serves. When set, the console has no internal access path (moves are not detected).',
   }),
 });

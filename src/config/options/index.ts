@@ -19,7 +19,7 @@ import { osloMessagingRabbitSection } from './oslo-messaging-rabbit.options';
 import { quotaSection } from './quota.options';
 import { filterSchedulerSection, schedulerSection } from './scheduler.options';
 import { cinderSection, glanceSection, keystoneAuthtokenSection, neutronSection, placementSection } from './services.options';
-import { consoleauthSection, vncSection } from './vnc.options';
+import { consoleauthSection, consoleSection, vncSection } from './vnc.options';
 
 /** The declared sections, in the order of the sample file. */
 export const SECTIONS = {
@@ -31,6 +31,7 @@ export const SECTIONS = {
   api: apiSection,
   api_database: apiDatabaseSection,
   cinder: cinderSection,
+  console: consoleSection,
   consoleauth: consoleauthSection,
   database: databaseSection,
   fake_driver: fakeDriverSection,

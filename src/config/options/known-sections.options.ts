@@ -4,7 +4,7 @@
  * any other unknown section is an error, since it is most likely a typo.
  */
 export const KNOWN_UNUSED_SECTIONS: readonly string[] = [
-  'barbican', 'barbican_service_user', 'cache', 'cells', 'cloudpipe', 'compute', 'conductor', 'console',
+  'barbican', 'barbican_service_user', 'cache', 'cells', 'cloudpipe', 'compute', 'conductor',
   'cors', 'crypto', 'cyborg', 'devices', 'ephemeral_storage_encryption', 'guestfs', 'healthcheck', 'hyperv',
   'image_cache', 'image_file_url', 'ironic', 'key_manager', 'keystone', 'manila', 'matchmaker_redis',
   'metrics', 'mks', 'notifications', 'os_vif_linux_bridge', 'os_vif_ovs', 'osapi_v21', 'oslo_limit',

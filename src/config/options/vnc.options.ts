@@ -1,4 +1,4 @@
-/** [vnc] and [consoleauth]: VNC consoles and their tokens. */
+/** [vnc], [console] and [consoleauth]: VNC consoles, the proxy and their tokens. */
 import { boolOpt, intOpt, listOpt, portOpt, section, strOpt, uriOpt } from '../option-types';
 
 export const vncSection = section('VNC consoles: what guests listen on and where the noVNC proxy is.', {
@@ -25,6 +25,10 @@ export const vncSection = section('VNC consoles: what guests listen on and where
   novncproxy_port: portOpt({
     default: 6080, deprecated: ['DEFAULT.novncproxy_port'], help: 'Port the novncproxy role listens on.',
   }),
+  novncproxy_max_connections: intOpt({
+    default: 100, min: 1,
+    help: 'Console sessions (open or being set up) one novncproxy process holds at once; more are refused with 503 (nova-ts).',
+  }),
   auth_schemes: listOpt({
     default: ['none'], choices: ['none', 'vencrypt'],
     help: 'RFB authentication schemes the proxy may use towards compute hosts, in order of preference.',
@@ -35,5 +39,12 @@ export const consoleauthSection = section('Console authorization tokens.', {
   token_ttl: intOpt({
     default: 600, min: 0, unit: 'seconds', deprecated: ['DEFAULT.console_token_ttl'],
     help: 'How long a console token stays valid.',
+  }),
+});
+
+export const consoleSection = section('The console proxies.', {
+  allowed_origins: listOpt({
+    default: [], deprecated: ['DEFAULT.console_allowed_origins'],
+    help: 'Host names (besides the proxy\'s own) that a browser may open a console WebSocket from (the Origin header).',
   }),
 });

@@ -40,6 +40,8 @@ export interface FakeDriverOptions {
   failSpawnImages?: string[];
   /** `op` or `op@host` (snake_case or camelCase operation names). */
   failOperations?: string[];
+  /** `[fake_driver] vnc_console` (host:port): a real VNC server every guest's console points at (tests). */
+  vncConsole?: string;
 }
 
 /** What the fake hypervisor keeps per guest. */
@@ -355,6 +357,8 @@ export class FakeDriver implements ComputeDriver {
    */
   async getVncConsole(uuid: string): Promise<ConsoleConnectInfo> {
     this.get(uuid);
+    const at = this.options.vncConsole ? /^(.+):(\d+)$/.exec(this.options.vncConsole) : null;
+    if (at) return { host: at[1].replace(/^\[(.*)\]$/, '$1'), port: Number(at[2]), internal_access_path: null };
     return { host: 'fakevncconsole.com', port: 6969, internal_access_path: `fake-vnc/${this.host}/${uuid}` };
   }
 

@@ -15,6 +15,8 @@ export interface LibvirtDriverOptions {
   imageCacheDir?: string;
   /** `[vnc] server_listen`; null: no VNC. */
   vncListen: string | null;
+  /** `[vnc] server_proxyclient_address`: where the console proxy reaches guests' VNC servers; unset: the listen address. */
+  vncProxyclientAddress?: string;
   /** `[DEFAULT] shutdown_timeout`: how long a soft reboot / resize waits for an ACPI shutdown. */
   shutdownTimeoutSec: number;
   /** How long to wait for a started guest to be running (default 120 s). */

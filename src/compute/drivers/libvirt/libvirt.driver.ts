@@ -9,7 +9,7 @@ import { NovaError } from '../../../common/errors';
 import { PowerState } from '../../../objects/instance.object';
 import {
   DriverError, GuestExists, GuestInvalidState, GuestNotFound,
-  type ComputeDriver, type GuestFlavor, type GuestImage, type GuestInfo, type GuestSpec, type NodeResources, type RebootType, type SnapshotWriter,
+  type ComputeDriver, type ConsoleConnectInfo, type GuestFlavor, type GuestImage, type GuestInfo, type GuestSpec, type NodeResources, type RebootType, type SnapshotWriter,
 } from '../../driver/compute-driver';
 import { runChecked, type HostShell } from './host-shell';
 import { ImageCache } from './image-cache';
@@ -19,6 +19,7 @@ import { createRootDisk, resolveBoot } from './guest-disks';
 import { LibvirtHost } from './libvirt-host';
 import { LibvirtMigration } from './libvirt-migration';
 import { Virsh, VirshError } from './virsh';
+import { libvirtVncConsole } from './vnc-console';
 
 export type { DriverCore, LibvirtDriverOptions } from './driver-core';
 
@@ -207,6 +208,11 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
       const r = await this.shell.run(['tail', '-c', '262144', p.console]);
       return r.code === 0 ? r.stdout : '';
     });
+  }
+
+  /** Where the proxy reaches the guest's VNC server (not serialized with other operations: the proxy is waiting). */
+  getVncConsole(uuid: string): Promise<ConsoleConnectInfo> {
+    return libvirtVncConsole(this.virsh, uuid, this.opts.vncProxyclientAddress);
   }
 
   async getInfo(uuid: string): Promise<GuestInfo> {
