@@ -71,7 +71,8 @@ describe('server moves on one host (sqlite)', () => {
     [m] = await migrationsOf(id);
     assert.equal(m.status, 'confirmed');
     const actions = await cloud.request('GET', `/v2.1/servers/${id}/os-instance-actions`);
-    if (actions.status === 200) assert.deepEqual(actions.body.instanceActions.map((a: Json) => a.action).slice(0, 2), ['confirmResize', 'resize']);
+    assert.equal(actions.status, 200);
+    assert.deepEqual(actions.body.instanceActions.map((a: Json) => a.action).slice(0, 2), ['confirmResize', 'resize']);
     // Confirming again: not resized any more.
     const c2 = await act(id, { confirmResize: null });
     assert.equal(c2.status, 409);
