@@ -5,11 +5,9 @@
  * scheduler, compute; MariaDB + RabbitMQ only, since the in-process bus cannot cross processes).
  * Not a benchmark itself: run boot.bench.ts or servers-detail.bench.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Cloud } from '../test/utils/cloud';
+import { Cloud, cloudConfLines } from '../test/utils/cloud';
 import { createTestDatabases, Engine } from '../test/utils/databases';
-import { RABBIT_URL } from '../test/utils/buses';
 import { NovaProcess, runNova, writeConf } from '../test/utils/nova-process';
 
 export type Layout = 'all-in-one' | 'per-role';
@@ -37,18 +35,7 @@ export const backendName = (e: Engine) => (e === 'sqlite' ? 'SQLite + in-process
 export async function startBenchCloud(engine: Engine, layout: Layout = 'all-in-one'): Promise<BenchCloud> {
   if (layout === 'per-role' && engine === 'sqlite') throw new Error('per-role needs RabbitMQ (mysql)');
   const dbs = await createTestDatabases(engine);
-  const lines = [
-    '[DEFAULT]',
-    `state_path = ${dbs.statePath}`,
-    'osapi_compute_listen = 127.0.0.1',
-    'osapi_compute_listen_port = 0',
-    'graceful_shutdown_timeout = 5',
-  ];
-  if (engine === 'mysql') lines.push(`transport_url = ${RABBIT_URL}`, `control_exchange = nova_bench_${randomBytes(3).toString('hex')}`);
-  lines.push('[api]', 'auth_strategy = noauth2', '[image_service]', 'listen = 127.0.0.1', 'listen_port = 0');
-  // The console proxy of --role=all on a free loopback port: test clouds must not fight over 6080.
-  lines.push('[vnc]', 'novncproxy_host = 127.0.0.1', 'novncproxy_port = 0');
-  if (engine === 'mysql') lines.push('[database]', `connection = ${dbs.main}`, '[api_database]', `connection = ${dbs.api}`);
+  const lines = cloudConfLines(engine, dbs, 'nova_bench');
   lines.push('[quota]', 'instances = -1', 'cores = -1', 'ram = -1');
   lines.push('[fake_driver]', 'vcpus = 100000', 'memory_mb = 100000000', 'local_gb = 10000000');
   const conf = writeConf(dbs.statePath, 'nova.conf', lines.join('\n') + '\n');

@@ -116,21 +116,31 @@ export class Cloud {
   }
 }
 
-export async function startCloud(engine: Engine, extraConf = ''): Promise<Cloud> {
-  const dbs = await createTestDatabases(engine);
+/**
+ * The nova.conf of a test (or bench) cloud: state under the throwaway databases' directory, every
+ * listener on a free loopback port, noauth2; on mysql the throwaway databases and RabbitMQ with
+ * an exchange of its own (`<exchangePrefix>_<random>`). `defaults` go in [DEFAULT].
+ */
+export function cloudConfLines(engine: Engine, dbs: TestDatabases, exchangePrefix: string, defaults: string[] = []): string[] {
   const lines = [
     '[DEFAULT]',
     `state_path = ${dbs.statePath}`,
     'osapi_compute_listen = 127.0.0.1',
     'osapi_compute_listen_port = 0',
-    'report_interval = 2',
     'graceful_shutdown_timeout = 5',
+    ...defaults,
   ];
-  if (engine === 'mysql') lines.push(`transport_url = ${RABBIT}`, `control_exchange = nova_api_${randomBytes(3).toString('hex')}`);
+  if (engine === 'mysql') lines.push(`transport_url = ${RABBIT}`, `control_exchange = ${exchangePrefix}_${randomBytes(3).toString('hex')}`);
   lines.push('[api]', 'auth_strategy = noauth2', '[image_service]', 'listen = 127.0.0.1', 'listen_port = 0');
   // The console proxy of --role=all on a free loopback port: test clouds must not fight over 6080.
   lines.push('[vnc]', 'novncproxy_host = 127.0.0.1', 'novncproxy_port = 0');
   if (engine === 'mysql') lines.push('[database]', `connection = ${dbs.main}`, '[api_database]', `connection = ${dbs.api}`);
+  return lines;
+}
+
+export async function startCloud(engine: Engine, extraConf = ''): Promise<Cloud> {
+  const dbs = await createTestDatabases(engine);
+  const lines = cloudConfLines(engine, dbs, 'nova_api', ['report_interval = 2']);
   const conf = writeConf(dbs.statePath, 'nova.conf', lines.join('\n') + '\n' + mergeSections(extraConf));
   const sync = runNova(['db', 'sync', '--config-file', conf]);
   if (sync.code !== 0) throw new Error(`db sync failed: ${sync.stderr}`);

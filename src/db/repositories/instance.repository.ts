@@ -152,12 +152,8 @@ export class InstanceRepository {
     if (opts.marker !== undefined) {
       const ids = (await q.clone().select(['i.uuid']).getMany()).map((r) => r.uuid);
       const at = ids.indexOf(opts.marker);
-      if (at < 0) {
-        const exists = await this.ds.getRepository(InstanceEntity).existsBy({ uuid: opts.marker });
-        if (!exists) throw new Invalid(`marker [${opts.marker}] not found`);
-        // The marker no longer matches the filter (e.g. its state changed): Nova errors the same way.
-        throw new Invalid(`marker [${opts.marker}] not found`);
-      }
+      // Unknown, or no longer matching the filter (e.g. its state changed): Nova answers the same 400.
+      if (at < 0) throw new Invalid(`marker [${opts.marker}] not found`);
       offset = at + 1;
     }
     if (offset > 0) q.skip(offset);
