@@ -6,7 +6,8 @@
 #     host key, client key pair and known_hosts;
 #   - a tiny guest built from Debian packages: the cloud kernel (apt-get download + dpkg -x, no
 #     kernel is installed) and a busybox initramfs whose /init prints NOVA-TS-GUEST-UP on ttyS0,
-#     powers off on the ACPI power button and stays up. It needs >= 96 MiB of RAM (use 128).
+#     powers off on the ACPI power button, echoes lines typed on the VGA console's keyboard to
+#     ttyS0 as NOVA-TS-KEYS: <line>, and stays up. It needs >= 96 MiB of RAM (use 128).
 # Writes $NOVA_TS_LAB_DIR/lab.env (KEY=VALUE lines, no quoting needed) that the tests read.
 # Idempotent: a re-run installs nothing new, keeps keys, restarts only what is down or reconfigured.
 # See ../shared/reference/hypervisor-lab.md for what this is based on.
@@ -209,7 +210,8 @@ EOF
   cat >"$R/init" <<'EOF'
 #!/bin/busybox sh
 # nova-ts lab guest: prints NOVA-TS-GUEST-UP on the serial console, powers off on the ACPI
-# power button, reports hot-plugged disks, and keeps a root shell on ttyS0. Never exits (pid 1).
+# power button, reports hot-plugged disks, shows a banner on the VGA screen and echoes keyboard
+# lines to the serial console, and keeps a root shell on ttyS0. Never exits (pid 1).
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
@@ -220,6 +222,15 @@ exec </dev/console >/dev/console 2>&1
 for m in $(cat /etc/modules.order); do insmod "/lib/modules/$m.ko" 2>/dev/null; done
 hostname nova-ts-guest
 acpid -f -c /etc/acpi -l /dev/null &
+# The VGA screen (tty1, what a VNC console shows): a banner, then every line typed on the
+# keyboard is echoed to the serial console as "NOVA-TS-KEYS: <line>" (tests type into noVNC and
+# read it back with the console log). Started before the marker, so it is
+# listening once NOVA-TS-GUEST-UP is seen. The line is data only: printf %s, never evaluated.
+(while true; do
+   printf '\033[2J\033[H\033[1;37;44m NOVA-TS-GUEST-SCREEN %s \033[0m\n\nType a line and press Enter: it is echoed to the serial console.\n\n' "$(hostname)" >/dev/tty1
+   while IFS= read -r line; do printf 'NOVA-TS-KEYS: %s\n' "$line" >/dev/ttyS0; done </dev/tty1
+   sleep 1
+ done) 2>/dev/null &
 up=$(cut -d' ' -f1 /proc/uptime)
 mem=$(awk '/MemTotal/ { print $2 "kB" }' /proc/meminfo)
 echo "NOVA-TS-GUEST-UP kernel=$(uname -r) uptime=${up}s mem=$mem"
@@ -265,8 +276,19 @@ if [ "$SMOKE" = 1 ] || { [ "$SMOKE" = auto ] && [ "$guest_built" = 1 ]; }; then
     -serial "file:$S/serial.log" -qmp "unix:$S/qmp.sock,server=on,wait=off" -daemonize -pidfile "$S/qemu.pid"
   up=0
   for _ in $(seq 1 600); do grep -q "$MARKER" "$S/serial.log" 2>/dev/null && { up=1; break; }; sleep 0.1; done
+  keys_ok=0
   if [ "$up" = 1 ]; then
     sleep 0.5 # acpid is started just before the marker
+    # The keyboard reaches tty1 and comes back on the serial console (what the console test types).
+    for _ in 1 2 3; do
+      printf '%s\n' '{"execute":"qmp_capabilities"}' \
+        '{"execute":"send-key","arguments":{"keys":[{"type":"qcode","data":"o"}]}}' \
+        '{"execute":"send-key","arguments":{"keys":[{"type":"qcode","data":"k"}]}}' \
+        '{"execute":"send-key","arguments":{"keys":[{"type":"qcode","data":"ret"}]}}' \
+        | socat -t 2 - "UNIX-CONNECT:$S/qmp.sock" >/dev/null 2>&1 || true
+      for _ in $(seq 1 30); do grep -q 'NOVA-TS-KEYS: ok' "$S/serial.log" && { keys_ok=1; break; }; sleep 0.1; done
+      [ "$keys_ok" = 1 ] && break
+    done
     printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"system_powerdown"}' \
       | socat -t 2 - "UNIX-CONNECT:$S/qmp.sock" >/dev/null 2>&1 || true
     for _ in $(seq 1 100); do alive "$S/qemu.pid" || break; sleep 0.1; done
@@ -275,7 +297,8 @@ if [ "$SMOKE" = 1 ] || { [ "$SMOKE" = auto ] && [ "$guest_built" = 1 ]; }; then
   [ "$up" = 1 ] || { tail -n 30 "$S/serial.log" >&2 || true; die "the guest did not print $MARKER within 60 s"; }
   grep -q NOVA-TS-ACPI-POWEROFF "$S/serial.log" && [ "$poweroff_ok" = 1 ] \
     || { tail -n 30 "$S/serial.log" >&2; die "the guest did not power off on the ACPI power button"; }
-  log "guest: $(grep -a "$MARKER" "$S/serial.log" | tr -d '\r'), powered off on ACPI"
+  [ "$keys_ok" = 1 ] || { tail -n 30 "$S/serial.log" >&2; die "keys typed on the guest's keyboard did not come back as NOVA-TS-KEYS on ttyS0"; }
+  log "guest: $(grep -a "$MARKER" "$S/serial.log" | tr -d '\r'), echoed typed keys, powered off on ACPI"
   rm -rf "$S"
 fi
 

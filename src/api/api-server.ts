@@ -12,7 +12,7 @@ import { renderFault } from './errors/fault';
 import { DefaultStatusInterceptor } from './http/default-status.interceptor';
 import { installApiHooks, rewriteProjectUrl } from './http/api-http';
 import { PolicyService } from './policy/policy.service';
-import { builtInIdentityUrl } from '../identity/built-in-identity';
+import { announcedIdentityUri } from '../identity/built-in-identity';
 
 /**
  * Starts the process as an HTTP application (the `api` role) that also serves its RPC topics:
@@ -36,8 +36,9 @@ export async function startApiServer(module: DynamicModule, strategy: BusTranspo
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false, bodyParser: false });
   const policy = app.get(PolicyService);
   const auth = app.get<AuthStrategy>(AUTH_STRATEGY);
-  // 401s name the identity service: the configured Keystone, or the built-in one (started before this).
-  const authUri = conf.keystone_authtoken.www_authenticate_uri ?? (auth.name === 'keystone' ? builtInIdentityUrl() ?? undefined : undefined);
+  // 401s name the identity service, as the image service's do: www_authenticate_uri, else the
+  // Keystone tokens are checked against, else the built-in one (started before this).
+  const authUri = announcedIdentityUri(conf);
   installApiHooks(app.getHttpAdapter().getInstance(), {
     auth,
     isAdmin: (roles, userId, projectId) => policy.isAdmin(roles, userId, projectId),

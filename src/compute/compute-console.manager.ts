@@ -30,9 +30,11 @@ export class ComputeConsoleManager {
     if (args.console_type !== 'novnc') throw ConsoleTypeInvalid.forType(args.console_type);
     const console = await this.vncConsole(args.instance_uuid, args.vm_state);
     this.logger.debug(`vnc console of ${args.instance_uuid} at ${console.host}:${console.port}`);
+    const sshHost = this.conf.vnc.server_proxyclient_ssh_host?.trim();
     return {
       console_type: args.console_type, host: console.host, port: console.port,
       internal_access_path: console.internal_access_path ?? null, access_url_base: this.conf.vnc.novncproxy_base_url,
+      ssh_tunnel: sshHost ? { host: sshHost, port: this.conf.vnc.server_proxyclient_ssh_port } : null,
     };
   }
 

@@ -30,6 +30,14 @@ export interface ComputeConsoleInfo {
   internal_access_path: string | null;
   /** `[vnc] novncproxy_base_url` of that compute (Nova reads it on the compute). */
   access_url_base: string;
+  /** Set when the proxy must reach host:port through the hypervisor host's sshd (`[vnc] server_proxyclient_ssh_host`). */
+  ssh_tunnel?: ConsoleSshTunnel | null;
+}
+
+/** The sshd of a hypervisor host through which the console proxy reaches a console (nova-ts). */
+export interface ConsoleSshTunnel {
+  host: string;
+  port: number;
 }
 
 export interface ValidateConsolePortArgs {
@@ -48,8 +56,8 @@ export interface ValidateConsolePortArgs {
 export class ComputeConsoleRpcClient {
   constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
 
-  get_console(host: string, protocol: ConsoleProtocol, args: GetConsoleArgs): Promise<ComputeConsoleInfo> {
-    return this.bus.call<ComputeConsoleInfo>(this.target(host), CONSOLE_METHODS[protocol], { ...args });
+  get_console(host: string, protocol: ConsoleProtocol, args: GetConsoleArgs, timeoutMs?: number): Promise<ComputeConsoleInfo> {
+    return this.bus.call<ComputeConsoleInfo>(this.target(host), CONSOLE_METHODS[protocol], { ...args }, { timeoutMs });
   }
 
   validate_console_port(host: string, args: ValidateConsolePortArgs, timeoutMs?: number): Promise<boolean> {

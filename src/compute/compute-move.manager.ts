@@ -88,7 +88,7 @@ export class ComputeMoveManager implements OnApplicationBootstrap {
   }
 
   @RpcMethod('compute', 'pre_live_migration')
-  pre_live_migration(@Payload() args: MoveArgs): Promise<void> {
+  pre_live_migration(@Payload() args: MoveArgs): Promise<Record<string, unknown> | null> {
     return this.live.preLiveMigration(args);
   }
 

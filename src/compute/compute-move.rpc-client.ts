@@ -21,7 +21,9 @@ export class ComputeMoveRpcClient {
     return this.bus.cast(this.target(host), 'finish_resize', { ...args });
   }
 
-  confirm_resize(host: string, args: MoveArgs): Promise<void> {
+  /** A cast; with `waitMs` a call that returns once the source has confirmed (delete of a RESIZED server). */
+  confirm_resize(host: string, args: MoveArgs, waitMs?: number): Promise<void> {
+    if (waitMs !== undefined) return this.bus.call<void>(this.target(host), 'confirm_resize', { ...args }, { timeoutMs: waitMs });
     return this.bus.cast(this.target(host), 'confirm_resize', { ...args });
   }
 
@@ -42,8 +44,9 @@ export class ComputeMoveRpcClient {
     return this.bus.cast(this.target(host), 'live_migration', { ...args });
   }
 
-  pre_live_migration(host: string, args: MoveArgs, timeoutMs?: number): Promise<void> {
-    return this.bus.call<void>(this.target(host), 'pre_live_migration', { ...args }, { timeoutMs });
+  /** Returns how the source reaches the destination (its driver's migration target), or null. */
+  pre_live_migration(host: string, args: MoveArgs, timeoutMs?: number): Promise<Record<string, unknown> | null> {
+    return this.bus.call<Record<string, unknown> | null>(this.target(host), 'pre_live_migration', { ...args }, { timeoutMs });
   }
 
   post_live_migration_at_destination(host: string, args: MoveArgs & { node: string }, timeoutMs?: number): Promise<void> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { NOVA_CONF } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { ConductorRpcClient } from '../conductor/conductor.rpc-client';
+import { NotFound } from '../common/errors';
 import { InstanceRecord, PowerState, TaskState, VmState } from '../objects/instance.object';
 import type { ComputeDriver } from './driver/compute-driver';
 import { COMPUTE_DRIVER } from './driver-factory';
@@ -85,10 +86,30 @@ export class ComputeReconciler implements OnModuleDestroy {
     const known = new Set(instances.map((i) => i.uuid));
     for (const guest of await this.driver.listGuests()) {
       if (known.has(guest.uuid)) continue;
-      this.logger.warn(`destroying guest ${guest.name} (${guest.uuid}): no live instance of this host owns it`);
-      await this.driver.destroy(guest.uuid).catch(() => undefined);
+      await this.unknownGuest(guest.uuid, guest.name);
     }
     for (const inst of instances) await this.runner.locked(inst.uuid, () => this.initInstance(inst));
+  }
+
+  /**
+   * A guest no live instance of this host owns. Deleted here (the delete did not reach the
+   * hypervisor): destroyed, as Nova reaps running deleted instances. Unknown to this cloud (not in
+   * its database: another cloud's or someone's guest on a shared hypervisor) or now another host's
+   * instance: reported and left alone, as the issue and Nova's sync require.
+   */
+  private async unknownGuest(uuid: string, name: string): Promise<void> {
+    let inst: InstanceRecord | null = null;
+    try {
+      inst = await this.conductor.instance_get(uuid, true);
+    } catch (err) {
+      if (!(err instanceof NotFound)) throw err;
+    }
+    if (inst?.deleted && (inst.host === this.runner.host || inst.host === null)) {
+      this.logger.warn(`destroying guest ${name} (${uuid}): its instance was deleted`);
+      await this.driver.destroy(uuid).catch(() => undefined);
+      return;
+    }
+    this.logger.warn(`guest ${name} (${uuid}) runs on this host but ${inst ? `belongs to host ${inst.host ?? '(none)'}` : 'is not in the database'}: leaving it alone`);
   }
 
   private async initInstance(inst: InstanceRecord): Promise<void> {
@@ -120,6 +141,13 @@ export class ComputeReconciler implements OnModuleDestroy {
 
   /** `_sync_power_states`: the hypervisor's power state recorded; a running server found off is stopped. */
   async syncPowerStates(): Promise<void> {
+    // An unreachable hypervisor says nothing about the guests: skip this round (nothing recorded).
+    try {
+      await this.driver.checkHost?.();
+    } catch (err) {
+      this.logger.warn(`power state sync skipped: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
     for (const inst of await this.conductor.instances_on_host(this.runner.host)) {
       if (inst.task_state !== null) continue;
       await this.runner.locked(inst.uuid, () => this.syncOne(inst));

@@ -4,7 +4,7 @@ import { glanceFor } from '../image/glance-client';
 import type { ComputeDriver } from './driver/compute-driver';
 import { FakeDriver } from './drivers/fake/fake.driver';
 import type { HostShell } from './drivers/libvirt/host-shell';
-import type { LibvirtDriver } from './drivers/libvirt/libvirt.driver';
+import type { LibvirtDriver, LibvirtMigrationOptions } from './drivers/libvirt/libvirt.driver';
 
 /*
  * The libvirt modules (ssh2, xmlbuilder2: ~120 ms of loading) are required only when the
@@ -74,5 +74,19 @@ function createLibvirtDriver(conf: NovaConf): LibvirtDriver {
     // Images the compute did not download itself (GuestSpec.image_path unset) come from the image
     // service, as the instance's owner (noauth2; with keystone the call fails with a clear message).
     fetchImage: (imageId, owner) => glanceFor(conf, owner).download(imageId),
+    migration: libvirtMigrationOptions(conf),
   });
+}
+
+/**
+ * How other hosts reach this compute's hypervisor host (its sshd: ssh_host/ssh_port, or my_ip:22
+ * when the compute runs the commands locally) and how this compute reaches theirs (the same SSH
+ * client settings as for its own host).
+ */
+function libvirtMigrationOptions(conf: NovaConf): LibvirtMigrationOptions {
+  const lv = conf.libvirt;
+  const local = lv.ssh_host.trim() === '' || lv.ssh_host.trim() === 'local';
+  const ssh = local ? { host: conf.DEFAULT.my_ip, port: 22, user: lv.ssh_user } : { host: lv.ssh_host.trim(), port: lv.ssh_port, user: lv.ssh_user };
+  const { host: _h, port: _p, username: _u, ...peerSsh } = libvirtModules().ssh.sshOptionsFromConf(lv);
+  return { ssh, inboundAddr: lv.live_migration_inbound_addr?.trim() || ssh.host, liveMigrationUri: lv.live_migration_uri?.trim() || undefined, peerSsh };
 }

@@ -61,10 +61,10 @@ export class LiveMigrationService {
         await this.moves.migration_update(migration.uuid, { status: 'queued' });
         this.checkAbort(migration.uuid);
         await this.moves.migration_update(migration.uuid, { status: 'preparing' });
-        await this.computes.pre_live_migration(args.dest, { ctx, instance_uuid: uuid, migration, image: args.image }, this.longTimeoutMs);
+        const target = await this.computes.pre_live_migration(args.dest, { ctx, instance_uuid: uuid, migration, image: args.image }, this.longTimeoutMs);
         this.checkAbort(migration.uuid);
         await this.moves.migration_update(migration.uuid, { status: 'running' });
-        await this.driver.liveMigrate(uuid, args.dest);
+        await this.driver.liveMigrate(uuid, args.dest, target ?? null);
       } catch (err) {
         await this.rollback(uuid, migration, err);
         if (err instanceof LiveMigrationCancelled) return;
@@ -80,10 +80,14 @@ export class LiveMigrationService {
     });
   }
 
-  /** Destination, before the guest moves (nothing to plug for the fake and libvirt-over-SSH drivers). */
-  async preLiveMigration(args: MoveArgs): Promise<void> {
+  /**
+   * Destination, before the guest moves: nothing to plug for the fake and libvirt-over-SSH drivers;
+   * answers how the source reaches this host (Nova's migrate_data), which the source's driver uses.
+   */
+  async preLiveMigration(args: MoveArgs): Promise<Record<string, unknown> | null> {
     await this.conductor.action_event_start(args.instance_uuid, args.ctx.request_id, 'compute_pre_live_migration', this.runner.host).catch(() => undefined);
     await this.conductor.action_event_finish(args.instance_uuid, args.ctx.request_id, 'compute_pre_live_migration', null).catch(() => undefined);
+    return this.driver.getMigrationTarget?.() ?? null;
   }
 
   /** Destination, after the guest moved: this host owns the instance now. */

@@ -45,7 +45,8 @@ export class MoveService {
         await this.conductor.instance_update(uuid, { new_flavor: args.flavor, old_flavor: inst.flavor, progress: 0 }, { expected_task_state: [TaskState.RESIZE_PREP] });
         await this.moves.instance_system_metadata_update(uuid, { old_vm_state: inst.vm_state });
         const placed = await this.moves.migration_update(migration.uuid, { dest_compute: this.runner.host, dest_node: args.node, dest_host: this.runner.host });
-        await this.computes.resize_instance(migration.source_compute as string, { ctx, instance_uuid: uuid, migration: placed, image: args.image, flavor: args.flavor });
+        const destTarget = this.driver.getMigrationTarget?.() ?? null;
+        await this.computes.resize_instance(migration.source_compute as string, { ctx, instance_uuid: uuid, migration: placed, image: args.image, flavor: args.flavor, dest_target: destTarget });
       });
     });
   }
@@ -58,7 +59,7 @@ export class MoveService {
       await this.undoOnError(args, async () => {
         migration = await this.moves.migration_update(migration.uuid, { status: 'migrating' });
         await this.conductor.instance_update(uuid, { task_state: TaskState.RESIZE_MIGRATING }, { expected_task_state: [TaskState.RESIZE_PREP] });
-        await this.driver.migrateDiskAndPowerOff(uuid, migration.dest_compute as string, guestFlavor(args.flavor));
+        await this.driver.migrateDiskAndPowerOff(uuid, migration.dest_compute as string, guestFlavor(args.flavor), args.dest_target ?? null);
       });
       await this.errorVmOnFailure(uuid, migration.uuid, async () => {
         migration = await this.moves.migration_update(migration.uuid, { status: 'post-migrating' });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { ProcessInfo } from '../common/process-info';
 import { NOVA_CONF, PROCESS_INFO } from '../common/tokens';
 import type { NovaConf } from '../config/options';
@@ -7,6 +7,7 @@ import type { ComputeNodeReport } from '../objects/compute-node.object';
 import type { InstanceRecord } from '../objects/instance.object';
 import type { ComputeDriver } from './driver/compute-driver';
 import { COMPUTE_DRIVER } from './driver-factory';
+import { HeartbeatService } from '../servicegroup/heartbeat.service';
 
 /** Task states Nova counts as I/O work (`io_workload`, read by the IoOps filter and weigher). */
 const IO_TASKS = new Set([
@@ -33,11 +34,17 @@ export class ResourceTracker implements OnModuleDestroy {
     @Inject(PROCESS_INFO) private readonly info: ProcessInfo,
     @Inject(COMPUTE_DRIVER) private readonly driver: ComputeDriver,
     private readonly conductor: ConductorRpcClient,
+    @Optional() private readonly heartbeat?: HeartbeatService,
   ) {}
 
-  /** Initialises the driver and reports every node, retrying while the conductor is unreachable. */
+  /**
+   * Initialises the driver and reports every node, retrying while the conductor is unreachable.
+   * From then on nova-compute reports itself alive only while its hypervisor answers.
+   */
   async start(): Promise<void> {
     await this.driver.init(this.info.host);
+    const driver = this.driver;
+    if (driver.checkHost) this.heartbeat?.setHealthCheck('compute', () => driver.checkHost!());
     this.logger.log(`driver ${this.driver.name} reports node(s) ${this.driver.getAvailableNodes().join(', ')}`);
     const interval = this.conf.DEFAULT.update_resources_interval;
     if (interval >= 0) {

@@ -14,6 +14,8 @@ import type { RequestSpec } from '../scheduler/request-spec';
 import { SchedulerRpcClient } from '../scheduler/scheduler.rpc-client';
 import type { CacheImagesTaskArgs, UnshelveTaskArgs } from './image-task.rpc-client';
 import { ServiceRepository } from '../db/repositories/service.repository';
+import { ServerGroupRepository } from '../db/repositories/server-group.repository';
+import { moveRequestSpec } from './instance-request-spec';
 import { isServiceUp } from '../servicegroup/liveness';
 
 const UNSHELVE_EVENT = 'conductor_unshelve_instance';
@@ -23,25 +25,19 @@ function messageOf(err: unknown): string {
 }
 
 /** The scheduling request of an instance that exists already (flavor and image properties from its record). */
-export function requestSpecOf(inst: InstanceRecord, zone: string | null, host: string | null): RequestSpec {
-  const f = inst.flavor;
-  const props: Record<string, string> = {};
-  for (const [k, v] of Object.entries(inst.system_metadata)) if (k.startsWith('image_')) props[k.slice(6)] = v;
-  return {
-    flavor: { name: f.name, vcpus: f.vcpus, memory_mb: f.memory_mb, root_gb: f.root_gb, ephemeral_gb: f.ephemeral_gb, swap: f.swap, extra_specs: f.extra_specs },
-    image: { properties: props },
-    availability_zone: zone,
-    scheduler_hints: {},
-    instance_group: null,
-    num_instances: 1,
-    instance_uuid: inst.uuid,
-    project_id: inst.project_id,
-    force_hosts: null,
-    force_nodes: null,
-    // 2.91: the requested host is checked by the filters (Nova's requested_destination).
-    requested_destination: host ? { host } : null,
-    is_bfv: false,
-  };
+/**
+ * Where an offloaded instance may go on unshelve: its own request spec (flavor, image properties,
+ * server group with the hosts its other members run on, so affinity rules still hold), in `zone`,
+ * on `host` when given (2.91: checked by the filters, Nova's requested_destination).
+ */
+export async function unshelveRequestSpec(
+  inst: InstanceRecord, zone: string | null, host: string | null, groups: ServerGroupRepository, instances: InstanceRepository,
+): Promise<RequestSpec> {
+  const spec = await moveRequestSpec(inst, inst.flavor, groups, []);
+  const group = spec.instance_group
+    ? { ...spec.instance_group, hosts: await instances.hostsOf(spec.instance_group.members.filter((m) => m !== inst.uuid)) }
+    : null;
+  return { ...spec, instance_group: group, availability_zone: zone, force_hosts: null, force_nodes: null, requested_destination: host ? { host } : null };
 }
 
 /**
@@ -62,6 +58,7 @@ export class ImageTaskManager {
     private readonly compute: ComputeImageRpcClient,
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
     private readonly services: ServiceRepository,
+    private readonly groups: ServerGroupRepository,
   ) {}
 
   @RpcMethod('conductor', 'instance_system_metadata_update')
@@ -123,7 +120,7 @@ export class ImageTaskManager {
       let chosen: Selection;
       try {
         [[chosen]] = await this.scheduler.select_destinations(
-          { spec_obj: requestSpecOf(inst, zone, args.host ?? null), instance_uuids: [uuid], return_alternates: false },
+          { spec_obj: await unshelveRequestSpec(inst, zone, args.host ?? null, this.groups, this.instances), instance_uuids: [uuid], return_alternates: false },
           this.conf.DEFAULT.long_rpc_timeout * 1000,
         );
       } catch (err) {

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { Controller, Logger } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { NotFound } from '../common/errors';
-import { ComputeConsoleRpcClient } from '../compute/compute-console.rpc-client';
+import { ConsoleTypeUnavailable } from './console-errors';
+import { ComputeConsoleRpcClient, type ComputeConsoleInfo } from '../compute/compute-console.rpc-client';
 import { InstanceRepository } from '../db/repositories/instance.repository';
 import type { InstanceRecord } from '../objects/instance.object';
 import { TaskState } from '../objects/instance.object';
+import { RemoteError } from '../rpc/rpc-errors';
 import { RpcMethod } from '../rpc/rpc-method.decorator';
 import { ConsoleAuthTokenStore } from './console-auth-token.store';
 import { CONSOLEAUTH_TOPIC, type ConsoleConnection } from './consoleauth.rpc-client';
@@ -14,6 +16,11 @@ import { CONSOLEAUTH_TOPIC, type ConsoleConnection } from './consoleauth.rpc-cli
 const VALIDATE_TIMEOUT_MS = 10_000;
 
 const SYSTEM_CTX = { request_id: 'req-consoleauth', user_id: 'nova', project_id: 'nova', is_admin: true };
+
+/** The compute no longer has the guest (or its console): the token points nowhere. */
+function isGone(err: unknown): boolean {
+  return err instanceof NotFound || err instanceof ConsoleTypeUnavailable || (err instanceof RemoteError && /NotFound$/.test(err.excType));
+}
 
 /** A short, non-reversible tag for logs: never the token. */
 function tokenTag(token: string): string {
@@ -26,7 +33,9 @@ function tokenTag(token: string): string {
  * `console_auth_token_get_valid`), its instance still exists and is not being deleted, and the
  * instance's compute confirms the console is still where the token points (Nova's
  * `validate_console_port`, which the proxy calls in Nova; the pre-Rocky nova-consoleauth did it
- * here, as this does).
+ * here, as this does). It asks the compute for the console (`get_vnc_console`) and compares host,
+ * port and access path; the compute's answer also carries the SSH tunnel the proxy must use
+ * (`[vnc] server_proxyclient_ssh_host`), so that is always current and never stored.
  *
  * Deviation from Nova: tokens are single use. Nova lets a token be reused until it expires;
  * here the first `check_token` deletes it, so a second connection with the same token is refused
@@ -62,23 +71,31 @@ export class ConsoleAuthManager {
       this.logger.log(`console token ${tag} refused: instance ${record.instance_uuid} is deleted, being deleted or has no host (${dropped} other token(s) dropped)`);
       return null;
     }
-    let valid: boolean;
+    // Nova's validate_console_port, done here: the compute says where the console is now, and it
+    // must be where the token points. The answer also says how the proxy reaches it (SSH tunnel).
+    let current: ComputeConsoleInfo;
     try {
-      valid = await this.compute.validate_console_port(inst.host as string, {
-        ctx: SYSTEM_CTX, instance_uuid: inst.uuid, port: String(record.port), console_type: record.console_type,
-        host: record.host, internal_access_path: record.internal_access_path,
+      current = await this.compute.get_console(inst.host as string, 'vnc', {
+        ctx: SYSTEM_CTX, instance_uuid: inst.uuid, console_type: record.console_type,
       }, VALIDATE_TIMEOUT_MS);
     } catch (err) {
-      this.logger.warn(`console token ${tag} refused: compute ${inst.host} could not confirm the console of ${inst.uuid}: ${err instanceof Error ? err.message : String(err)}`);
+      if (isGone(err)) {
+        const dropped = await this.tokens.deleteForInstance(inst.uuid);
+        this.logger.log(`console token ${tag} refused: the console of ${inst.uuid} is gone (${dropped} other token(s) dropped)`);
+      } else {
+        this.logger.warn(`console token ${tag} refused: compute ${inst.host} could not confirm the console of ${inst.uuid}: ${err instanceof Error ? err.message : String(err)}`);
+      }
       return null;
     }
-    if (!valid) {
+    if (String(current.port) !== String(record.port) || current.host !== record.host
+      || (current.internal_access_path ?? null) !== (record.internal_access_path ?? null)) {
       const dropped = await this.tokens.deleteForInstance(inst.uuid);
       this.logger.log(`console token ${tag} refused: the console of ${inst.uuid} moved (${dropped} other token(s) dropped)`);
       return null;
     }
-    this.logger.log(`console token ${tag} accepted for ${record.console_type} console of ${inst.uuid}`);
-    return record;
+    const tunnel = current.ssh_tunnel ? { host: current.ssh_tunnel.host, port: Number(current.ssh_tunnel.port) } : null;
+    this.logger.log(`console token ${tag} accepted for ${record.console_type} console of ${inst.uuid}${tunnel ? ' (through SSH)' : ''}`);
+    return { ...record, ssh_tunnel: tunnel };
   }
 
   @RpcMethod(CONSOLEAUTH_TOPIC, 'delete_tokens_for_instance')

@@ -1,12 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MESSAGE_BUS } from '../common/tokens';
 import type { MessageBus } from '../rpc/message-bus';
+import type { ConsoleSshTunnel } from '../compute/compute-console.rpc-client';
 import type { ConsoleAuthRecord } from './console-auth-token.store';
 
 export const CONSOLEAUTH_TOPIC = 'consoleauth';
 
-/** What `check_token` answers for a good token: where the proxy connects (never the token itself). */
-export type ConsoleConnection = ConsoleAuthRecord;
+/**
+ * What `check_token` answers for a good token: where the proxy connects (never the token itself);
+ * with `ssh_tunnel`, host:port are as that hypervisor host sees them and the proxy goes through its sshd.
+ */
+export type ConsoleConnection = ConsoleAuthRecord & { ssh_tunnel?: ConsoleSshTunnel | null };
 
 /**
  * Typed client of the consoleauth role (Nova's old `ConsoleAuthAPI`, topic `consoleauth`): the

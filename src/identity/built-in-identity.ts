@@ -5,6 +5,7 @@
  * endpoint in glance-client.ts.
  */
 import { createHash } from 'node:crypto';
+import type { NovaConf } from '../config/options';
 
 let baseUrl: string | null = null;
 const revokeListeners = new Set<(tokenHash: string) => void>();
@@ -16,6 +17,17 @@ export function setBuiltInIdentityUrl(url: string | null): void {
 
 export function builtInIdentityUrl(): string | null {
   return baseUrl;
+}
+
+/**
+ * The identity URL a 401 names in `WWW-Authenticate: Keystone uri="..."` (Compute API and image
+ * service alike), as keystonemiddleware does: `[keystone_authtoken] www_authenticate_uri`, else
+ * the Keystone tokens are checked against, else the built-in identity. None with noauth2.
+ */
+export function announcedIdentityUri(conf: NovaConf): string | undefined {
+  if (conf.api.auth_strategy !== 'keystone') return undefined;
+  const k = conf.keystone_authtoken;
+  return k.www_authenticate_uri ?? k.auth_url ?? builtInIdentityUrl() ?? undefined;
 }
 
 /** sha256 hex of a token id: how caches key tokens (never by the id itself). */

@@ -1,12 +1,13 @@
 /**
  * The built-in identity endpoint: a standalone fastify server speaking the subset of Keystone v3
- * that the openstack CLI, keystoneauth and the api role use. Errors are Keystone's bodies; a 401
+ * that the openstack CLI, keystoneauth and the api role use (admin writes: identity-admin.routes.ts). Errors are Keystone's bodies; a 401
  * carries `WWW-Authenticate: Keystone uri="<this endpoint>"`.
  */
 import { AddressInfo } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import Fastify, { FastifyInstance, FastifyRequest } from 'fastify';
 import { IdentityProject, IdentityRepository } from '../db/repositories/identity.repository';
+import { registerAdminRoutes } from './identity-admin.routes';
 import { forbidden, KeystoneError, keystoneErrorBody, notFound, unauthorized } from './keystone-errors';
 import { DEFAULT_DOMAIN, TokenService, ValidToken } from './token.service';
 
@@ -201,6 +202,11 @@ export class IdentityApiServer {
 
     const userView = (u: { id: string; name: string; domain_id: string; enabled: boolean }, base: string) => ({
       id: u.id, name: u.name, domain_id: u.domain_id, enabled: u.enabled, password_expires_at: null, options: {}, links: { self: `${base}/v3/users/${u.id}` },
+    });
+    registerAdminRoutes(app, {
+      repo, caller: (req) => this.caller(req), isAdmin: (t) => this.isAdmin(t), base: (req) => this.base(req),
+      projectView: (p, base) => this.projectView(p, base), userView,
+      log: (message) => this.opts.logger?.log(message, 'identity'),
     });
     app.get('/v3/users', async (req) => {
       const caller = await this.caller(req);

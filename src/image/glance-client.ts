@@ -10,15 +10,16 @@
  *
  * Authentication: with `auth_strategy = noauth2` the caller's identity is sent as the token
  * `user_id:project_id` (what the built-in service and the Compute API accept). With keystone the
- * user's token must travel with the request (`authToken`); there is no service-token fallback
- * yet, so a compute acting long after the request (periodic offload) cannot reach a Keystone
- * protected Glance.
+ * user's token when it travels with the work (`authToken`), else a token of nova's service user
+ * from `[keystone_authtoken]` (auth_url, username, password, project_name: admin in Glance's
+ * eyes), e.g. a compute downloading an image for a build or acting long after the request.
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Conflict, Forbidden, Invalid, NotFound, NovaError, ServiceUnavailable, Unauthorized } from '../common/errors';
 import type { NovaConf } from '../config/options';
 import type { CallerContext, ImageMeta } from '../objects/build.object';
+import { sharedServiceTokenSource } from '../api/auth/service-token';
 
 /** Glance's image document as this client returns it: base attributes plus custom properties. */
 export interface GlanceImage {
@@ -81,9 +82,20 @@ export function imageToken(conf: NovaConf, ctx: Pick<CallerContext, 'user_id' | 
   throw new ImageServiceError('No token to call the image service with: keystone service tokens are not supported yet.');
 }
 
+/** A token, or a source of (service) tokens. */
+export type ImageToken = string | (() => Promise<string>);
+
+/** imageToken, falling back to nova's service token (see the header comment). */
+export function imageTokenOrService(conf: NovaConf, ctx: Pick<CallerContext, 'user_id' | 'project_id'>, authToken?: string | null): ImageToken {
+  if (conf.api.auth_strategy === 'noauth2' || authToken) return imageToken(conf, ctx, authToken);
+  const service = sharedServiceTokenSource(conf);
+  if (service) return () => service.get();
+  throw new ImageServiceError('No token to call the image service with: the request carried none and [keystone_authtoken] has no service user (auth_url, username, password).');
+}
+
 /** A client for one caller. */
 export function glanceFor(conf: NovaConf, ctx: Pick<CallerContext, 'user_id' | 'project_id'>, authToken?: string | null): GlanceClient {
-  return new GlanceClient(imageEndpoint(conf), imageToken(conf, ctx, authToken));
+  return new GlanceClient(imageEndpoint(conf), imageTokenOrService(conf, ctx, authToken));
 }
 
 /** Nova's ImageMeta (what the scheduler and the driver read) of a Glance image. */
@@ -95,7 +107,7 @@ export function glanceImageMeta(img: GlanceImage): ImageMeta {
 }
 
 export class GlanceClient {
-  constructor(readonly endpoint: string, private readonly token: string) {}
+  constructor(readonly endpoint: string, private readonly token: ImageToken) {}
 
   async create(image: NewGlanceImage): Promise<GlanceImage> {
     const body: Record<string, unknown> = { ...(image.properties ?? {}), name: image.name };
@@ -165,7 +177,7 @@ export class GlanceClient {
   }
 
   private async send(method: string, path: string, opts: { json?: unknown; body?: RequestInit['body']; contentType?: string; notFound?: string } = {}): Promise<Response> {
-    const headers: Record<string, string> = { 'X-Auth-Token': this.token, Accept: 'application/json' };
+    const headers: Record<string, string> = { 'X-Auth-Token': typeof this.token === 'string' ? this.token : await this.token(), Accept: 'application/json' };
     let body = opts.body;
     if (opts.json !== undefined) {
       body = JSON.stringify(opts.json);

@@ -27,9 +27,18 @@ export interface ImageApiOptions {
   logger?: LoggerService;
   /** Largest upload accepted, bytes (Glance's image_size_cap, 1 TiB). */
   maxImageSize?: number;
+  /**
+   * The identity URL announced on 401 as `WWW-Authenticate: Keystone uri="..."` (what
+   * keystonemiddleware adds in front of Glance); read per response (the built-in identity's port
+   * may be known only after start). Undefined: no header (noauth2).
+   */
+  authUri?: () => string | undefined;
 }
 
 type Params = { id: string };
+
+/** How long close() lets requests in flight finish before it closes their connections. */
+const CLOSE_GRACE_MS = 3_000;
 
 export class ImageApiServer {
   private readonly app: FastifyInstance;
@@ -45,8 +54,19 @@ export class ImageApiServer {
     return { port: (this.app.server.address() as AddressInfo).port };
   }
 
-  async close(): Promise<void> {
-    await this.app.close();
+  /**
+   * Stops listening and waits for requests in flight. A keep-alive connection whose last response
+   * was a large streamed file still looks busy to node's idle check, so fastify's close would wait
+   * for the client to drop it (undici keeps it for minutes); after `graceMs` such connections are
+   * closed.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    const timer = setTimeout(() => this.app.server.closeAllConnections(), graceMs);
+    try {
+      await this.app.close();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async caller(req: FastifyRequest): Promise<Caller> {
@@ -94,6 +114,8 @@ export class ImageApiServer {
       } else opts.logger?.error(`image API ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`, 'image');
       if (!req.raw.readableEnded) req.raw.resume();
       const r = renderError(status, message, req.headers.accept);
+      const uri = status === 401 ? opts.authUri?.() : undefined;
+      if (uri) void reply.header('www-authenticate', `Keystone uri="${uri}"`);
       void reply.code(status).header('content-type', r.contentType).send(r.body);
     });
     app.setNotFoundHandler((req, reply) => {

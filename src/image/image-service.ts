@@ -4,6 +4,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { createAuthStrategy } from '../api/auth/auth-strategy.provider';
+import { announcedIdentityUri } from '../identity/built-in-identity';
 import type { NovaConf } from '../config/options';
 import { ImageRepository } from '../db/repositories/image.repository';
 import { ImageApiServer } from './image-api.server';
@@ -33,6 +34,7 @@ export async function startImageService(conf: NovaConf, deps: ImageServiceDeps):
     store: new ImageStore(conf.image_service.image_dir),
     auth: createAuthStrategy(conf),
     logger: deps.logger,
+    authUri: () => announcedIdentityUri(conf),
   });
   const { port } = await server.start();
   deps.logger?.log(`built-in image service listening on ${conf.image_service.listen}:${port}`, 'image');

@@ -7,23 +7,29 @@
  * proxy's own host or one of `[console] allowed_origins` with this proxy's scheme (else 403), and
  * consoleauth accepts the token over RPC (`check_token`, which also consumes it; else 401). The
  * token comes from the `token` query parameter or from the `path` parameter noVNC passes along
- * (`?path=%3Ftoken%3D...`). Only then is the VNC server (host and port from the token) connected;
- * when that fails the answer is 502. Refusals never open a TCP connection to the VNC server.
+ * (`?path=%3Ftoken%3D...`). Only then is the VNC server (host and port from the token) connected,
+ * directly or through the hypervisor host's sshd when the compute asks for it (vnc-connector.ts);
+ * when that fails the answer is 502. Refusals never open a connection to the VNC server.
+ *
+ * The listener speaks plain HTTP, or TLS with `[DEFAULT] cert`/`key` (and only TLS with
+ * `ssl_only`): proxy-listener.ts. The Origin must then have the https scheme.
  *
  * Frames are piped as binary both ways with backpressure (a full WebSocket buffer pauses the TCP
  * socket and vice versa); either side closing closes the other. Each session logs one line when it
  * opens and one when it closes, never the token.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { connect, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { LoggerService } from '@nestjs/common';
 import { createWebSocketStream, WebSocket, WebSocketServer } from 'ws';
 import type { NovaConf } from '../config/options';
 import type { ConsoleConnection } from '../consoleauth/consoleauth.rpc-client';
 import { NOVNC_PAGE } from './novnc-page';
+import { createProxyListener, loadProxyTls, type ProxyTls } from './proxy-listener';
+import { VncConnector, vncTunnelOptions, type VncTunnelOptions } from './vnc-connector';
 
 /** What the proxy needs of consoleauth (ConsoleAuthRpcClient). */
 export interface TokenChecker {
@@ -41,10 +47,16 @@ export interface NovncProxyOptions {
   checkTimeoutMs?: number;
   /** How long connecting to the VNC server may take (default 10 s). */
   connectTimeoutMs?: number;
+  /** TLS of the listener (`[DEFAULT] ssl_only`, `cert`, `key`); null/unset: plain HTTP. */
+  tls?: ProxyTls | null;
+  /** The proxy's SSH identity for consoles behind an SSH tunnel (`[vnc] novncproxy_ssh_*`). */
+  sshTunnel?: VncTunnelOptions;
 }
 
 export interface RunningNovncProxy {
   port: number;
+  /** `https` when the listener serves TLS. */
+  scheme: 'http' | 'https';
   /** Sessions open or being set up. */
   readonly activeSessions: number;
   close(): Promise<void>;
@@ -117,56 +129,17 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string, message: 
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-/** Connects to the VNC server; with an internal access path, asks for it with `CONNECT` first (as Nova's proxy does). */
-function connectVnc(info: ConsoleConnection, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolvePromise, reject) => {
-    const tcp = connect({ host: info.host, port: Number(info.port) });
-    tcp.setNoDelay(true);
-    const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      tcp.destroy();
-      reject(err);
-    };
-    tcp.once('error', fail);
-    tcp.once('connect', () => {
-      if (!info.internal_access_path) {
-        clearTimeout(timer);
-        tcp.pause();
-        tcp.removeListener('error', fail);
-        return resolvePromise(tcp);
-      }
-      tcp.write(`CONNECT ${info.internal_access_path} HTTP/1.1\r\n\r\n`);
-      let head = Buffer.alloc(0);
-      const onData = (chunk: Buffer) => {
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (head.length > 8192) fail(new Error('the internal access path answer is too long'));
-          return;
-        }
-        tcp.removeListener('data', onData);
-        tcp.pause();
-        const statusLine = head.subarray(0, head.indexOf('\r\n')).toString('latin1');
-        if (!/^HTTP\/\d\.\d 200\b/.test(statusLine)) return fail(new Error(`the internal access path was refused: ${statusLine}`));
-        const rest = head.subarray(end + 4);
-        if (rest.length > 0) tcp.unshift(rest);
-        clearTimeout(timer);
-        tcp.removeListener('error', fail);
-        resolvePromise(tcp);
-      };
-      tcp.on('data', onData);
-    });
-  });
-}
-
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningNovncProxy> {
   const log = (msg: string) => opts.logger?.log(msg, 'novncproxy');
   const warn = (msg: string) => opts.logger?.warn(msg, 'novncproxy');
   const pkgDir = novncPackageDir();
-  const sessions = new Set<{ ws?: WebSocket; tcp?: Socket }>();
+  const sessions = new Set<{ ws?: WebSocket; tcp?: Duplex }>();
+  const home = process.env.HOME ?? '/root';
+  const connector = new VncConnector(opts.sshTunnel ?? {
+    username: 'root', privateKeyFile: `${home}/.ssh/id_ed25519`, knownHostsFile: `${home}/.ssh/known_hosts`, connectTimeoutMs: 10_000,
+  }, opts.connectTimeoutMs ?? 10_000);
   let nextId = 1;
   let closing = false;
 
@@ -219,7 +192,7 @@ export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningN
       warn(`console session ${id} from ${from} refused: ${sessions.size} sessions open (novncproxy_max_connections)`);
       return refuseUpgrade(socket, 503, 'Service Unavailable', 'Too many console connections.');
     }
-    const session: { ws?: WebSocket; tcp?: Socket } = {};
+    const session: { ws?: WebSocket; tcp?: Duplex } = {};
     sessions.add(session);
     let released = false;
     const release = () => {
@@ -227,7 +200,8 @@ export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningN
       released = true;
     };
     try {
-      const refusal = originRefusal(req.headers.origin, req.headers.host, opts.allowedOrigins);
+      const scheme = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
+      const refusal = originRefusal(req.headers.origin, req.headers.host, opts.allowedOrigins, scheme);
       if (refusal) {
         log(`console session ${id} from ${from} refused: ${refusal} (Origin ${req.headers.origin ?? ''})`);
         return refuseUpgrade(socket, 403, 'Forbidden', refusal);
@@ -248,12 +222,12 @@ export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningN
         log(`console session ${id} from ${from} refused: invalid token`);
         return refuseUpgrade(socket, 401, 'Unauthorized', 'The console token is invalid, expired or already used.');
       }
-      const target = `${info.host}:${info.port}`;
-      let tcp: Socket;
+      let target: string;
+      let tcp: Duplex;
       try {
-        tcp = await connectVnc(info, opts.connectTimeoutMs ?? 10_000);
+        ({ stream: tcp, route: target } = await connector.connect(info));
       } catch (err) {
-        warn(`console session ${id} from ${from} for instance ${info.instance_uuid}: cannot reach the VNC server at ${target}: ${describe(err)}`);
+        warn(`console session ${id} from ${from} for instance ${info.instance_uuid}: cannot reach the VNC server at ${info.host}:${info.port}${info.ssh_tunnel ? ` through SSH ${info.ssh_tunnel.host}:${info.ssh_tunnel.port}` : ''}: ${describe(err)}`);
         return refuseUpgrade(socket, 502, 'Bad Gateway', 'The console is not reachable.');
       }
       session.tcp = tcp;
@@ -276,7 +250,7 @@ export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningN
     }
   };
 
-  const pipeSession = (id: string, from: string, info: ConsoleConnection, target: string, ws: WebSocket, tcp: Socket, release: () => void) => {
+  const pipeSession = (id: string, from: string, info: ConsoleConnection, target: string, ws: WebSocket, tcp: Duplex, release: () => void) => {
     const started = Date.now();
     let toClient = 0;
     let fromClient = 0;
@@ -310,11 +284,12 @@ export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningN
     });
   };
 
-  const server: Server = createServer((req, res) => {
-    serveStatic(req, res).catch(() => res.destroy());
-  });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => socket.destroy());
+  const listener = createProxyListener(
+    (req, res) => void serveStatic(req, res).catch(() => res.destroy()),
+    (req, socket, head) => void onUpgrade(req, socket, head),
+    opts.tls ?? null,
+  );
+  const server = listener.server;
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -324,9 +299,11 @@ export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningN
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  log(`noVNC proxy listening on ${opts.host}:${port}`);
+  const scheme = listener.tls ? 'https' : 'http';
+  log(`noVNC proxy listening on ${opts.host}:${port}${listener.tls ? ` (TLS${opts.tls?.sslOnly ? ' only' : ' and plain'})` : ''}`);
   return {
     port,
+    scheme,
     get activeSessions() {
       return sessions.size;
     },
@@ -338,8 +315,9 @@ export async function startNovncProxy(opts: NovncProxyOptions): Promise<RunningN
       }
       wss.close();
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-      server.closeAllConnections();
+      listener.closeAllConnections();
       await closed;
+      await connector.close();
     },
   };
 }
@@ -353,5 +331,7 @@ export function startNovncProxyFromConf(conf: NovaConf, tokens: TokenChecker, lo
     maxConnections: conf.vnc.novncproxy_max_connections,
     tokens,
     logger,
+    tls: loadProxyTls(conf.DEFAULT),
+    sshTunnel: vncTunnelOptions(conf.vnc),
   });
 }

@@ -108,6 +108,8 @@ export interface PrepResizeArgs extends MoveArgs {
 
 export interface ResizeArgs extends MoveArgs {
   flavor: InstanceFlavor;
+  /** How the source reaches the destination host (the destination driver's getMigrationTarget); absent: nothing. */
+  dest_target?: Record<string, unknown> | null;
 }
 
 export interface LiveMigrationArgs extends MoveArgs {

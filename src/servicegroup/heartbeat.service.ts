@@ -25,6 +25,10 @@ export class HeartbeatService implements OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private beating = false;
+  /** Per role: what must answer before the role reports itself alive (the compute's hypervisor). */
+  private readonly healthChecks = new Map<Role, () => Promise<void>>();
+  /** Roles whose last health check failed (logged once per outage). */
+  private readonly unhealthy = new Set<Role>();
 
   constructor(
     @Inject(NOVA_CONF) private readonly conf: NovaConf,
@@ -50,6 +54,16 @@ export class HeartbeatService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stop();
+  }
+
+  /**
+   * Makes `role` heartbeat only while `check` resolves: a nova-compute whose hypervisor host
+   * cannot be reached stops reporting itself alive, so the servicegroup shows it down (and the
+   * scheduler skips it) after service_down_time, and it comes back up with the first heartbeat
+   * once the check passes again.
+   */
+  setHealthCheck(role: Role, check: () => Promise<void>): void {
+    this.healthChecks.set(role, check);
   }
 
   /** The rows this process registered (for logs and tests). */
@@ -88,12 +102,30 @@ export class HeartbeatService implements OnModuleDestroy {
     }
   }
 
+  /** Runs the role's health check (none: healthy); logs the start and the end of an outage once each. */
+  private async healthy(role: Role, binary: string): Promise<boolean> {
+    const check = this.healthChecks.get(role);
+    if (!check) return true;
+    try {
+      await check();
+    } catch (err) {
+      if (!this.unhealthy.has(role)) {
+        this.unhealthy.add(role);
+        this.logger.error(`${binary}: not reporting alive (the service will show down): ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return false;
+    }
+    if (this.unhealthy.delete(role)) this.logger.log(`${binary}: healthy again, reporting alive`);
+    return true;
+  }
+
   private async beat(): Promise<void> {
     if (this.beating || this.stopped) return;
     this.beating = true;
     try {
       await Promise.all(
         [...this.records].map(async ([role, rec]) => {
+          if (!(await this.healthy(role, rec.binary))) return;
           try {
             this.records.set(role, await this.reporterFor(role).report(rec.id));
           } catch (err) {

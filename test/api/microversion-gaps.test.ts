@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Forbidden, Invalid, NotFound, NovaError } from '../../src/common/errors';
+import { Forbidden, Invalid, NotFound } from '../../src/common/errors';
 import type { NovaConf } from '../../src/config/options';
 import { openDataSource } from '../../src/db/data-source';
 import { parseConnectionUrl } from '../../src/db/connection-url';
@@ -15,8 +15,6 @@ import { AggregateRepository } from '../../src/db/repositories/aggregate.reposit
 import { FlavorRepository } from '../../src/db/repositories/flavor.repository';
 import { ImageRepository } from '../../src/db/repositories/image.repository';
 import { InstanceRepository, NewInstance } from '../../src/db/repositories/instance.repository';
-import type { RequestContext } from '../../src/api/http/request-context';
-import { parseVersion } from '../../src/api/microversion/api-version';
 import { PolicyService } from '../../src/api/policy/policy.service';
 import { AggregatesController } from '../../src/api/controllers/aggregates.controller';
 import { FlavorExtrasController } from '../../src/api/controllers/flavor-extras.controller';
@@ -28,26 +26,9 @@ import type { ZonesService } from '../../src/api/zones.service';
 import { FilterScheduler } from '../../src/scheduler/filter-scheduler';
 import { host, spec } from '../scheduler/helpers';
 import { createTestDatabases, TestDatabases } from '../utils/databases';
+import { ctx, failsWith } from '../utils/api-assertions';
 
 const conf = { oslo_policy: { enforce_new_defaults: false, policy_file: '/nonexistent/policy.yaml' }, api: { max_limit: 1000 } } as unknown as NovaConf;
-
-function ctx(version: string, who: 'owner' | 'other' | 'admin' = 'owner'): RequestContext {
-  const base = { requestId: 'req-x', globalRequestId: null, authToken: 't', version: parseVersion(version), urlProjectId: null, baseUrl: 'http://ctl:8774' };
-  if (who === 'admin') return { ...base, userId: 'admin', projectId: 'admin', roles: ['admin'], isAdmin: true };
-  return { ...base, userId: who === 'owner' ? 'alice' : 'bob', projectId: who === 'owner' ? 'p1' : 'p2', roles: ['member'], isAdmin: false };
-}
-
-async function failsWith<T extends NovaError>(p: Promise<unknown> | (() => unknown), cls: new (...a: never[]) => T, message?: string | RegExp): Promise<void> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    assert.ok(err instanceof cls, `${String(err)} is not a ${cls.name}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else if (message) assert.match(err.message, message);
-    return;
-  }
-  assert.fail('no error');
-}
 
 describe('requested_destination (2.74; unforced move hosts)', () => {
   const names = (sel: { service_host: string }[]) => sel.map((s) => s.service_host);

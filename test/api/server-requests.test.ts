@@ -3,32 +3,17 @@
 // controller's own text).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Gone, Invalid, NotFound, NovaError } from '../../src/common/errors';
+import { Gone, NotFound } from '../../src/common/errors';
 import { atLeast, parseVersion } from '../../src/api/microversion/api-version';
 import { idFromHref, isBase64, isIPv4, isIPv6, isUuidLike, parseAvailabilityZone, parseCreateServer } from '../../src/api/servers/create-request';
 import { checkServerAction, parseServerAction, parseServerUpdate } from '../../src/api/servers/action-requests';
+import { bad, failure } from '../utils/api-assertions';
 
 const V = (s: string) => parseVersion(s);
 const IMAGE = '70a599e0-31e7-49b7-b260-868f441e862b';
 const NET = '3cb9bc59-5699-4588-a4b1-b87f96708bc6';
 const PORT = '9c8d3a1e-2f4b-4c6d-8e9f-0a1b2c3d4e5f';
 const VOL = 'a26887c6-c47b-4654-abb5-dfadf7d3f803';
-
-/** The error a call fails with (class and message). */
-function failure(fn: () => unknown): NovaError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof NovaError, `not a NovaError: ${String(err)}`);
-    return err;
-  }
-  assert.fail('no error');
-}
-const bad = (fn: () => unknown): string => {
-  const err = failure(fn);
-  assert.ok(err instanceof Invalid, `not an Invalid (400): ${err.name} ${err.message}`);
-  return err.message;
-};
 
 /** A create at `version`; from 2.37 `networks: 'auto'` is added when the server has none. */
 const create = (server: Record<string, unknown>, version = '2.37', extra: Record<string, unknown> = {}) => {

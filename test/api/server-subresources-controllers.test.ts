@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Conflict, Forbidden, Invalid, NotFound, NovaError } from '../../src/common/errors';
+import { Conflict, Forbidden, Invalid, NotFound } from '../../src/common/errors';
 import type { NovaConf } from '../../src/config/options';
 import { openDataSource } from '../../src/db/data-source';
 import { parseConnectionUrl } from '../../src/db/connection-url';
@@ -14,7 +14,6 @@ import { InstanceActionRepository } from '../../src/db/repositories/instance-act
 import { InstanceRepository, NewInstance } from '../../src/db/repositories/instance.repository';
 import { UsageReportRepository } from '../../src/db/repositories/usage-report.repository';
 import type { RequestContext } from '../../src/api/http/request-context';
-import { parseVersion } from '../../src/api/microversion/api-version';
 import { PolicyService } from '../../src/api/policy/policy.service';
 import type { ServerActionsService } from '../../src/api/servers/server-actions.service';
 import { ServerTagsController } from '../../src/api/controllers/server-tags.controller';
@@ -22,31 +21,14 @@ import { InstanceActionsController } from '../../src/api/controllers/instance-ac
 import { SimpleTenantUsageController } from '../../src/api/controllers/simple-tenant-usage.controller';
 import type { InstanceRecord } from '../../src/objects/instance.object';
 import { createTestDatabases, TestDatabases } from '../utils/databases';
+import { ctx, failsWith } from '../utils/api-assertions';
 
 const conf = { oslo_policy: { enforce_new_defaults: false, policy_file: '/nonexistent/policy.yaml' }, api: { max_limit: 1000 } } as unknown as NovaConf;
-
-function ctx(version: string, who: 'owner' | 'other' | 'admin' = 'owner'): RequestContext {
-  const base = { requestId: 'req-x', globalRequestId: null, authToken: 't', version: parseVersion(version), urlProjectId: null, baseUrl: 'http://ctl:8774' };
-  if (who === 'admin') return { ...base, userId: 'admin', projectId: 'admin', roles: ['admin'], isAdmin: true };
-  return { ...base, userId: who === 'owner' ? 'alice' : 'bob', projectId: who === 'owner' ? 'p1' : 'p2', roles: ['member'], isAdmin: false };
-}
 
 /** A reply double for @Res({passthrough}) handlers. */
 function reply() {
   const r = { status: 200, headers: {} as Record<string, string>, code(n: number) { r.status = n; return r; }, header(k: string, v: string) { r.headers[k] = v; return r; } };
   return r;
-}
-
-async function failsWith<T extends NovaError>(p: Promise<unknown>, cls: new (...a: never[]) => T, message?: string | RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof cls, `${String(err)} is not a ${cls.name}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else if (message) assert.match(err.message, message);
-    return;
-  }
-  assert.fail('no error');
 }
 
 describe('server sub-resource controllers (sqlite)', () => {

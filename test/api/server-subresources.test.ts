@@ -3,7 +3,7 @@
 // and summaries.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Conflict, Forbidden, Invalid, NovaError } from '../../src/common/errors';
+import { Conflict, Forbidden } from '../../src/common/errors';
 import { parseVersion } from '../../src/api/microversion/api-version';
 import {
   checkMetadataQuota, checkMetaMatchesUri, checkNoQuery, checkTagCount, checkTagInUri, checkTagPutBody, checkTagState, mergedMetadata,
@@ -12,24 +12,10 @@ import {
 import {
   formatInstant, hoursFor, instantFromIso, instantFromMs, parseUsageQuery, parseUsageTime, tenantUsages, UsageInstance, validateUsageQuery,
 } from '../../src/api/servers/tenant-usage';
+import { bad, failure } from '../utils/api-assertions';
 
 const V = (s: string) => parseVersion(s);
 const UUID = '5a0c1d2e-0000-4000-8000-000000000001';
-
-function failure(fn: () => unknown): NovaError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof NovaError, `not a NovaError: ${String(err)}`);
-    return err;
-  }
-  assert.fail('no error');
-}
-const bad = (fn: () => unknown): string => {
-  const err = failure(fn);
-  assert.ok(err instanceof Invalid, `not an Invalid (400): ${err.name} ${err.message}`);
-  return err.message;
-};
 
 describe('server metadata bodies', () => {
   it('accepts {"metadata": {...}} for POST and PUT, and {"meta": {k: v}} for one item', () => {

@@ -96,7 +96,9 @@ describe('the all-in-one cloud (embedded SQLite, in-process bus)', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('db sync is idempotent, every role registers and is up, SIGTERM stops it cleanly', async () => {
-    const f = writeConf(dir, 'aio.conf', `[DEFAULT]\nstate_path = ${dir}/state\nreport_interval = 1\nservice_down_time = 5\nosapi_compute_listen = 127.0.0.1\nosapi_compute_listen_port = 0\n[api]\nauth_strategy = noauth2\n`);
+    const f = writeConf(dir, 'aio.conf', `[DEFAULT]\nstate_path = ${dir}/state\nreport_interval = 1\nservice_down_time = 5\nosapi_compute_listen = 127.0.0.1\nosapi_compute_listen_port = 0\n[api]\nauth_strategy = noauth2\n` +
+      // Every listener on a free port, so the test never fights a running cloud for 9292 or 6080.
+      '[image_service]\nlisten = 127.0.0.1\nlisten_port = 0\n[vnc]\nnovncproxy_host = 127.0.0.1\nnovncproxy_port = 0\n');
     const first = runNova(['db', 'sync', '--config-file', f]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /main database \(sqlite:\/\/\/.*nova\.sqlite\): applied MainInitialSchema/);

@@ -33,6 +33,8 @@ driverContract({
     vcpus: 1, memory_mb: 512, root_gb: 10, ephemeral_gb: 0, swap: 0,
     image: { id: 'img-cirros', name: 'cirros', disk_format: 'qcow2', properties: {} }, metadata: {}, node,
   }),
+  volume: async (n) => `/fake/volumes/vol-${n}.qcow2`,
+  guestDisks: async (d, uuid) => ['vda', ...Object.keys((d as FakeDriver).describeGuest(uuid)?.volumes ?? {})].sort(),
 });
 
 const lab = loadHypervisorLab();
@@ -41,6 +43,7 @@ const instancesPath = () => join(work, 'instances');
 if (typeof lab !== 'string') {
   work = mkdtempSync(join(tmpdir(), 'nova-ts-contract-'));
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(work, 'base.qcow2'), '64M']);
+  for (const n of [1, 2]) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(work, `vol-${n}.qcow2`), '16M']);
   after(() => {
     removeDomainsUnder(lab.libvirtUri, instancesPath());
     rmSync(work, { recursive: true, force: true });
@@ -54,6 +57,14 @@ driverContract({
   skip: typeof lab === 'string' ? lab : false,
   timeoutMs: 4 * 60_000,
   unknownUuid: uuidFor(`1b${run}ff`, 999_999),
+  bootMarker: typeof lab === 'string' ? undefined : lab.guestMarker,
+  // The lab host is this machine: qemu-img made the volumes, virsh shows what the domain has.
+  volume: async (n) => join(work, `vol-${n}.qcow2`),
+  async guestDisks(_d, uuid) {
+    if (typeof lab === 'string') throw new Error(lab);
+    const out = execFileSync('virsh', ['-q', '-c', lab.libvirtUri, 'domblklist', '--domain', uuid], { encoding: 'utf8' });
+    return out.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((dev) => /^[svh]d[a-z]+$/.test(dev)).sort();
+  },
   async driver(host) {
     if (typeof lab === 'string') throw new Error(lab);
     const shell = new SshShell({

@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DriverError, GuestExists, GuestInvalidState, GuestNotFound, type ComputeDriver, type GuestSpec } from '../../src/compute/driver/compute-driver';
+import { DiskNotFound, DriverError, GuestExists, GuestInvalidState, GuestNotFound, type ComputeDriver, type GuestSpec } from '../../src/compute/driver/compute-driver';
 import { PowerState } from '../../src/objects/instance.object';
 
 const { RUNNING, PAUSED, SHUTDOWN, SUSPENDED } = PowerState;
@@ -24,15 +24,22 @@ export interface DriverContractHarness {
   unknownUuid: string;
   /** `skip` for node:test (false: run). */
   skip?: string | false;
-  /** Per-test timeout (real guests boot in seconds). */
+  /** Time budget per test (real guests boot in seconds); the suite times out after 16 of them. */
   timeoutMs?: number;
+  /** A volume file `n` the driver can attach (a qcow2 on the hypervisor host; any path for the fake). */
+  volume(n: number): Promise<string>;
+  /** The guest's disk devices as the hypervisor itself shows them (e.g. `virsh domblklist`), sorted. */
+  guestDisks(d: ComputeDriver, uuid: string): Promise<string[]>;
+  /** A line the guest prints on its console once booted (hot-unplug needs a booted guest); none: no wait. */
+  bootMarker?: string;
   /** Runs after every test, after the guests were destroyed (e.g. file cleanup). */
   afterEach?(): Promise<void>;
 }
 
 export function driverContract(h: DriverContractHarness): void {
   const host = 'contract-h1';
-  const opts = { skip: h.skip ?? false, timeout: h.timeoutMs ?? 60_000 };
+  // timeoutMs is per test; the suite gets one such budget for each of its tests.
+  const opts = { skip: h.skip ?? false, timeout: (h.timeoutMs ?? 60_000) * 16 };
 
   describe(`compute driver contract: ${h.name}`, opts, () => {
     let d: ComputeDriver;
@@ -191,6 +198,63 @@ export function driverContract(h: DriverContractHarness): void {
       await d.confirmMigration(g.uuid);
       assert.equal(await power(), RUNNING);
       assert.equal((await d.listGuests()).filter((x) => x.uuid === g.uuid).length, 1);
+    });
+
+    /** Until the guest has printed its boot marker (no-op without one). */
+    const booted = async (uuid = g.uuid): Promise<void> => {
+      if (!h.bootMarker) return;
+      const deadline = Date.now() + 90_000;
+      while (!(await d.getConsoleOutput(uuid)).includes(h.bootMarker)) {
+        if (Date.now() > deadline) assert.fail(`guest ${uuid} did not print ${h.bootMarker}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+
+    it('volumes: hot-plug a local qcow2 into a running guest and unplug it; in-use devices and serials refused', async () => {
+      const vol1 = await h.volume(1);
+      const vol2 = await h.volume(2);
+      await booted();
+      assert.equal(await d.attachVolume(g.uuid, { path: vol1, serial: 'vol-0001' }), 'vdb');
+      assert.deepEqual(await h.guestDisks(d, g.uuid), ['vda', 'vdb']);
+      assert.equal(await power(), RUNNING);
+      await assert.rejects(d.attachVolume(g.uuid, { path: vol2, device: 'vdb', serial: 'vol-0002' }), (e: unknown) =>
+        e instanceof DriverError && /device vdb of instance \S+ is already in use/.test(e.message));
+      await assert.rejects(d.attachVolume(g.uuid, { path: vol2, device: 'vda', serial: 'vol-0002' }), /device vda .* already in use/);
+      await assert.rejects(d.attachVolume(g.uuid, { path: vol2, serial: 'vol-0001' }), (e: unknown) => e instanceof DriverError && /already attached/.test(e.message));
+      await assert.rejects(d.attachVolume(g.uuid, { path: vol2, device: 'sda; reboot', serial: 'vol-0002' }), /invalid device name/);
+      assert.equal(await d.attachVolume(g.uuid, { path: vol2, device: 'vdd', serial: 'vol-0002' }), 'vdd');
+      assert.deepEqual(await h.guestDisks(d, g.uuid), ['vda', 'vdb', 'vdd']);
+      await d.detachVolume(g.uuid, 'vol-0001');
+      assert.deepEqual(await h.guestDisks(d, g.uuid), ['vda', 'vdd']);
+      await assert.rejects(d.detachVolume(g.uuid, 'vol-0001'), (e: unknown) => e instanceof DiskNotFound && e.code === 404 && e.message === 'No disk at vol-0001');
+      await d.detachVolume(g.uuid, 'vol-0002');
+      assert.deepEqual(await h.guestDisks(d, g.uuid), ['vda']);
+      assert.equal(await power(), RUNNING);
+      await assert.rejects(d.attachVolume(nope, { path: vol1, serial: 'vol-0001' }), GuestNotFound);
+      await assert.rejects(d.detachVolume(nope, 'vol-0001'), GuestNotFound);
+    });
+
+    it('volumes: a stopped guest gets the volume in its definition (there after power on and a resize); a suspended one is refused', async () => {
+      const vol1 = await h.volume(1);
+      await d.powerOff(g.uuid);
+      assert.equal(await d.attachVolume(g.uuid, { path: vol1, serial: 'vol-0001' }), 'vdb');
+      assert.equal(await power(), SHUTDOWN);
+      await d.powerOn(g.uuid);
+      assert.deepEqual(await h.guestDisks(d, g.uuid), ['vda', 'vdb']);
+      // A same-host resize defines the guest again from the new flavor: the volume stays attached.
+      const bigger = { vcpus: 1, memory_mb: g.memory_mb, root_gb: g.root_gb + 1, ephemeral_gb: 0, swap: 0 };
+      await d.migrateDiskAndPowerOff(g.uuid, host, bigger);
+      await d.finishMigration({ ...g, ...bigger });
+      await d.confirmMigration(g.uuid);
+      assert.equal(await power(), RUNNING);
+      assert.deepEqual(await h.guestDisks(d, g.uuid), ['vda', 'vdb']);
+      await d.powerOff(g.uuid);
+      await d.detachVolume(g.uuid, 'vol-0001');
+      await d.powerOn(g.uuid);
+      assert.deepEqual(await h.guestDisks(d, g.uuid), ['vda']);
+      await d.suspend(g.uuid);
+      await assert.rejects(d.attachVolume(g.uuid, { path: vol1, serial: 'vol-0001' }), GuestInvalidState);
+      assert.equal(await power(), SUSPENDED);
     });
 
     it('live migration to the guest\'s own host is refused', async () => {

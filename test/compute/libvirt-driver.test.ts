@@ -7,16 +7,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestExists, GuestInvalidState, GuestNotFound, type GuestSpec } from '../../src/compute/driver/compute-driver';
 import { LibvirtDriver } from '../../src/compute/drivers/libvirt/libvirt.driver';
 import { LocalShell } from '../../src/compute/drivers/libvirt/local-shell';
 import { SshShell } from '../../src/compute/drivers/libvirt/ssh-shell';
+import { imageSize, parseMonitorEvents, powerStateFromQmpStatus, QmpError, qmpReturn } from '../../src/compute/drivers/libvirt/qmp';
+import { parseDomainDisks } from '../../src/compute/drivers/libvirt/libvirt-volumes';
 import { PowerState } from '../../src/objects/instance.object';
 
-const { RUNNING, PAUSED, SHUTDOWN, SUSPENDED } = PowerState;
+const { RUNNING, PAUSED, SHUTDOWN, SUSPENDED, CRASHED, NOSTATE } = PowerState;
 const LAB_ENV = join(process.env.NOVA_TS_LAB_DIR ?? '/var/lib/nova-ts-lab', 'lab.env');
 const PWNED = `/tmp/nova-ts-libvirt-pwned-${process.pid}`;
 const HOSTILE = `evil"'<>& $(touch ${PWNED}) \`touch ${PWNED}\`; touch ${PWNED} ;\nline2 ]]> </name><name>x`;
@@ -163,6 +165,79 @@ describe('libvirt driver on the real libvirtd', { skip, timeout: 15 * 60_000 }, 
     assert.equal((await d.virsh.qmpStatus(uuid)).status, 'running');
   });
 
+  it('QMP through libvirt\'s monitor: version, query-block, errors, STOP/RESUME events; power state from query-status', async () => {
+    const v = await d.qmp.version(uuid);
+    assert.ok(v.major >= 2 && Number.isInteger(v.minor), JSON.stringify(v));
+    const blocks = await d.qmp.queryBlock(uuid);
+    assert.ok(JSON.stringify(blocks).includes(`${uuid}/disk`), JSON.stringify(blocks).slice(0, 500));
+    await assert.rejects(d.qmp.execute(uuid, 'no-such-command'), (e: unknown) => e instanceof QmpError && e.errorClass === 'CommandNotFound');
+    // Events: a listener started before the action sees it.
+    const stop = d.qmp.nextEvent(uuid, ['STOP'], 30);
+    await sleep(1500);
+    await d.pause(uuid);
+    const ev = await stop;
+    assert.equal(ev?.event, 'STOP');
+    assert.ok(ev && Math.abs(ev.timestamp * 1000 - Date.now()) < 60_000, JSON.stringify(ev));
+    assert.equal((await d.qmp.status(uuid)).status, 'paused');
+    assert.equal((await d.getInfo(uuid)).power_state, PAUSED);
+    const resume = d.qmp.nextEvent(uuid, ['RESUME'], 30);
+    await sleep(1500);
+    await d.unpause(uuid);
+    assert.equal((await resume)?.event, 'RESUME');
+    assert.equal(await d.qmp.nextEvent(uuid, ['SHUTDOWN', 'POWERDOWN'], 1), null, 'no event within the timeout');
+    assert.equal((await d.getInfo(uuid)).power_state, RUNNING);
+    await assert.rejects(d.qmp.status('4e0a7c1e-0000-4000-8000-ffffffffffff'), /failed to get domain/);
+  });
+
+  it('screendump over QMP: PNG and PPM of the guest display, same size, fetched by SFTP, nothing left behind', async () => {
+    const png = await d.screendump(uuid, 'png');
+    const ppm = await d.screendump(uuid, 'ppm');
+    const ps = imageSize(png);
+    const pp = imageSize(ppm);
+    assert.equal(ps?.format, 'png');
+    assert.equal(pp?.format, 'ppm');
+    // The VGA text console (80x25 cells of 9x16 pixels: 720x400), or a standard mode if the guest set one.
+    assert.ok(['720x400', '640x480', '800x600', '1024x768', '1280x800'].includes(`${ps.width}x${ps.height}`), `${ps.width}x${ps.height}`);
+    assert.deepEqual({ w: pp.width, h: pp.height }, { w: ps.width, h: ps.height });
+    const header = /^P6\s+\d+\s+\d+\s+255\s/.exec(ppm.toString('latin1', 0, 32))![0];
+    assert.equal(ppm.length, header.length + pp.width * pp.height * 3, 'a complete P6 raster');
+    assert.ok(ppm.subarray(header.length).some((b) => b !== 0), 'something is drawn (SeaBIOS text)');
+    assert.ok(png.length > 100);
+    assert.deepEqual(readdirSync(join(instancesPath, uuid)).filter((f) => f.startsWith('screendump-')), []);
+    // The same through the SSH transport: QEMU writes on the host, the file comes back by SFTP.
+    const overSsh = new LibvirtDriver({
+      shell: new SshShell({
+        host: env.NOVA_TS_LAB_SSH_HOST ?? '127.0.0.1', port: Number(env.NOVA_TS_LAB_SSH_PORT ?? 2222), username: env.NOVA_TS_LAB_SSH_USER ?? 'root',
+        privateKeyFile: env.NOVA_TS_LAB_SSH_PRIVATE_KEY, knownHostsFile: env.NOVA_TS_LAB_SSH_KNOWN_HOSTS, strictHostKeyChecking: true,
+      }),
+      uri: env.NOVA_TS_LAB_LIBVIRT_URI ?? 'qemu:///system', virtType: 'qemu', instancesPath, vncListen: '127.0.0.1', shutdownTimeoutSec: 30,
+    });
+    try {
+      assert.deepEqual(imageSize(await overSsh.screendump(uuid, 'png')), ps);
+    } finally {
+      await overSsh.close();
+    }
+    await assert.rejects(d.screendump('4e0a7c1e-0000-4000-8000-ffffffffffff'), GuestNotFound);
+  });
+
+  it('a hot-plugged volume is seen by the guest kernel (NOVA-TS-DISKS on its console) and goes away on detach', async () => {
+    const vol = join(work, 'vol-a.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', vol, '16M']);
+    const seen = async (re: RegExp): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while (!re.test((await d.getConsoleOutput(uuid)).split('\n').filter((l) => l.startsWith('NOVA-TS-DISKS')).pop() ?? '')) {
+        if (Date.now() > deadline) assert.fail(`guest console never matched ${re}:\n${(await d.getConsoleOutput(uuid)).slice(-800)}`);
+        await sleep(250);
+      }
+    };
+    assert.equal(await d.attachVolume(uuid, { path: vol, serial: 'vol-a' }), 'vdb');
+    await seen(/^NOVA-TS-DISKS vda vdb\s*$/);
+    assert.match(virsh('dumpxml', '--inactive', uuid), /<serial>vol-a<\/serial>/, 'kept in the persistent definition');
+    await d.detachVolume(uuid, 'vol-a');
+    await seen(/^NOVA-TS-DISKS vda\s*$/);
+    assert.doesNotMatch(virsh('dumpxml', '--inactive', uuid), /vol-a/);
+  });
+
   it('suspend (managed save) / resume keeps the guest\'s memory: no new boot', async () => {
     const before = await markers();
     await d.suspend(uuid);
@@ -206,7 +281,8 @@ describe('libvirt driver on the real libvirtd', { skip, timeout: 15 * 60_000 }, 
   });
 
   it('same-host resize: bigger flavor, confirm; a cross-host move is a clear not-supported error', async () => {
-    await assert.rejects(d.migrateDiskAndPowerOff(uuid, 'other-host', spec), /not supported/);
+    // Another host needs the destination's migration data (the compute manager carries it): a clear refusal without.
+    await assert.rejects(d.migrateDiskAndPowerOff(uuid, 'other-host', spec), /not supported|did not say how to reach/);
     await assert.rejects(d.migrateDiskAndPowerOff(uuid, 'lab-host', { ...spec, root_gb: 0 }), /Unable to resize disk down/);
     await d.migrateDiskAndPowerOff(uuid, 'lab-host', { ...spec, memory_mb: 160, root_gb: 2 });
     assert.equal(await power(), SHUTDOWN);
@@ -215,7 +291,7 @@ describe('libvirt driver on the real libvirtd', { skip, timeout: 15 * 60_000 }, 
     assert.match(virsh('dominfo', uuid), /Max memory:\s+163840 KiB/);
     await d.confirmMigration(uuid);
     await d.confirmMigration(uuid);
-    await assert.rejects(d.liveMigrate(uuid, 'other-host'), /not supported/);
+    await assert.rejects(d.liveMigrate(uuid, 'other-host'), /not supported|did not say how to reach/);
     await assert.rejects(d.liveMigrate(uuid, 'lab-host'), /current host/);
   });
 
@@ -228,6 +304,48 @@ describe('libvirt driver on the real libvirtd', { skip, timeout: 15 * 60_000 }, 
     await assert.rejects(d.powerOn(uuid), GuestNotFound);
     assert.ok(!(await d.listGuests()).some((g) => g.uuid === uuid));
     assert.equal(existsSync(PWNED), false);
+  });
+});
+
+describe('QMP and volume parsing (no lab needed)', () => {
+  it('maps QEMU run states to Nova power states', () => {
+    assert.equal(powerStateFromQmpStatus('running'), RUNNING);
+    for (const st of ['paused', 'inmigrate', 'postmigrate', 'io-error', 'watchdog', 'prelaunch', 'finish-migrate', 'save-vm', 'restore-vm', 'debug']) {
+      assert.equal(powerStateFromQmpStatus(st), PAUSED, st);
+    }
+    assert.equal(powerStateFromQmpStatus('shutdown'), SHUTDOWN);
+    assert.equal(powerStateFromQmpStatus('guest-panicked'), CRASHED);
+    assert.equal(powerStateFromQmpStatus('internal-error'), CRASHED);
+    assert.equal(powerStateFromQmpStatus('suspended'), SUSPENDED);
+    assert.equal(powerStateFromQmpStatus('something-new'), NOSTATE);
+  });
+
+  it('parses QMP replies and virsh qemu-monitor-event lines', () => {
+    assert.deepEqual(qmpReturn('query-status', '{"return":{"status":"running","running":true},"id":"libvirt-7"}'), { status: 'running', running: true });
+    assert.throws(() => qmpReturn('x', '{"id":"libvirt-8","error":{"class":"CommandNotFound","desc":"The command x has not been found"}}'),
+      (e: unknown) => e instanceof QmpError && e.message === 'QMP x: CommandNotFound: The command x has not been found');
+    assert.throws(() => qmpReturn('x', 'garbage'), /ProtocolError/);
+    assert.deepEqual(parseMonitorEvents(
+      "event STOP at 1763700000.250000 for domain 'a b': <null>\nevent SHUTDOWN at 1763700001.000001 for domain 'x': {\"guest\":true,\"reason\":\"guest-shutdown\"}\n"), [
+      { event: 'STOP', timestamp: 1763700000.25, data: null },
+      { event: 'SHUTDOWN', timestamp: 1763700001.000001, data: { guest: true, reason: 'guest-shutdown' } },
+    ]);
+  });
+
+  it('finds disks and serials in domain XML; reads PNG / PPM sizes', () => {
+    const xml = `<domain><devices>
+      <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/i/u/disk' index='1'/><target dev='vda' bus='virtio'/></disk>
+      <disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>
+      <disk type='file' device='disk'><source file='/v/a&apos;b.qcow2'/><target dev='vdb' bus='virtio'/><serial>vol&amp;1</serial></disk>
+    </devices></domain>`;
+    assert.deepEqual(parseDomainDisks(xml), [
+      { device: 'vda', source: '/i/u/disk', serial: null },
+      { device: 'vdb', source: "/v/a'b.qcow2", serial: 'vol&1' },
+    ]);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), Buffer.from('IHDR'), Buffer.from([0, 0, 2, 0xd0, 0, 0, 1, 0x90])]);
+    assert.deepEqual(imageSize(png), { format: 'png', width: 720, height: 400 });
+    assert.deepEqual(imageSize(Buffer.from('P6\n640 480\n255\n\0\0\0')), { format: 'ppm', width: 640, height: 480 });
+    assert.equal(imageSize(Buffer.from('GIF89a')), null);
   });
 });
 

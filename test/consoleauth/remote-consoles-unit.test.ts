@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Conflict, Forbidden, Invalid, NotFound, NovaError } from '../../src/common/errors';
+import { Conflict, Forbidden, Invalid, NotFound } from '../../src/common/errors';
 import type { NovaConf } from '../../src/config/options';
 import { openDataSource } from '../../src/db/data-source';
 import { parseConnectionUrl } from '../../src/db/connection-url';
@@ -33,6 +33,7 @@ import { ConsoleAuthManager } from '../../src/consoleauth/consoleauth.manager';
 import { deserializeFailure, serializeFailure } from '../../src/rpc/rpc-errors';
 import type { InstanceRecord } from '../../src/objects/instance.object';
 import { createTestDatabases, TestDatabases } from '../utils/databases';
+import { ctx, failsWith } from '../utils/api-assertions';
 
 const BASE_URL = 'http://127.0.0.1:6080/vnc_auto.html';
 
@@ -43,24 +44,6 @@ function makeConf(over: { vnc?: Partial<NovaConf['vnc']>; ttl?: number } = {}): 
     vnc: { enabled: true, novncproxy_base_url: BASE_URL, ...over.vnc },
     consoleauth: { token_ttl: over.ttl ?? 600 },
   } as unknown as NovaConf;
-}
-
-function ctx(version: string, who: 'owner' | 'other' | 'admin' = 'owner'): RequestContext {
-  const base = { requestId: 'req-x', globalRequestId: null, authToken: 't', version: parseVersion(version), urlProjectId: null, baseUrl: 'http://ctl:8774' };
-  if (who === 'admin') return { ...base, userId: 'admin', projectId: 'admin', roles: ['admin'], isAdmin: true };
-  return { ...base, userId: who === 'owner' ? 'alice' : 'bob', projectId: who === 'owner' ? 'p1' : 'p2', roles: ['member'], isAdmin: false };
-}
-
-async function failsWith<T extends NovaError>(p: Promise<unknown> | (() => unknown), cls: new (...a: never[]) => T, message?: string | RegExp): Promise<void> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    assert.ok(err instanceof cls, `${String(err)} is not a ${cls.name}`);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else if (message) assert.match(err.message, message);
-    return;
-  }
-  assert.fail('no error');
 }
 
 function guest(uuid: string, node = 'h1'): GuestSpec {
@@ -150,7 +133,15 @@ describe('the compute console endpoints (fake driver)', () => {
   it("get_vnc_console: Nova's fake endpoint and this compute's novncproxy_base_url", async () => {
     assert.deepEqual(await m.get_vnc_console(args()), {
       console_type: 'novnc', host: 'fakevncconsole.com', port: 6969, internal_access_path: `fake-vnc/cc-h1/${uuid}`, access_url_base: BASE_URL,
+      ssh_tunnel: null,
     });
+  });
+
+  it('[vnc] server_proxyclient_ssh_host: the answer tells the proxy to go through that sshd', async () => {
+    const tunnelled = new ComputeConsoleManager(d, makeConf({ vnc: { server_proxyclient_ssh_host: 'hv1.example.org', server_proxyclient_ssh_port: 2222 } }));
+    const info = await tunnelled.get_vnc_console(args());
+    assert.deepEqual(info.ssh_tunnel, { host: 'hv1.example.org', port: 2222 });
+    assert.equal(info.port, 6969);
   });
 
   it('xvpvnc is invalid, VNC disabled is unavailable, spice/serial/mks are unavailable', async () => {
@@ -277,6 +268,7 @@ describe('tokens, consoleauth and the console API (sqlite)', () => {
     const conn = await consoleauth.check_token({ token: tokenOf(url) });
     assert.deepEqual(conn && { ...conn, expires: 0 }, {
       instance_uuid: s.uuid, console_type: 'novnc', host: 'fakevncconsole.com', port: 6969, internal_access_path: `fake-vnc/ut-h1/${s.uuid}`, access_url_base: BASE_URL, expires: 0,
+      ssh_tunnel: null,
     });
     assert.equal(await consoleauth.check_token({ token: tokenOf(url) }), null, 'single use');
     assert.equal(await consoleauth.check_token({ token: 'nope' }), null);

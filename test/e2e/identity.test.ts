@@ -8,7 +8,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +17,8 @@ import { openDataSource, resolveDbTarget } from '../../src/db/data-source';
 import { Cloud, startCloud } from '../utils/cloud';
 import { ENGINES } from '../utils/databases';
 import { runNova } from '../utils/nova-process';
-import { OPENSTACK_BIN, openstackAvailable } from '../utils/openstack-cli';
+import { openstackAvailable } from '../utils/openstack-cli';
+import { openstackWithOpenrc } from '../utils/real-openstack';
 
 const osc = openstackAvailable();
 const PASSWORD = 'Welcome123';
@@ -36,30 +36,10 @@ for (const engine of ENGINES) {
     let cloud: Cloud;
     let identityUrl: string;
     let dir: string;
-    const secrets: string[] = [PASSWORD, 'bob-secret-pw', 'carol-secret-pw'];
+    const secrets: string[] = [PASSWORD, 'bob-secret-pw', 'carol-secret-pw', 'dave-secret-pw'];
 
     /** `. ./admin-openrc && openstack ARGS`, in a clean environment. */
-    const openstack = (args: string[], json = true): Promise<Osc> => new Promise((resolve) => {
-      const argv = json ? [...args, '-f', 'json'] : args;
-      const child = spawn('bash', ['-c', `. ./admin-openrc && exec "${OPENSTACK_BIN}" "$@"`, 'openstack', ...argv], {
-        cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PYTHONDONTWRITEBYTECODE: '1' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        let parsed: unknown;
-        try {
-          parsed = stdout.trim() ? JSON.parse(stdout) : undefined;
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ code, stdout, stderr, json: parsed });
-      });
-    });
+    const openstack = (args: string[], json = true): Promise<Osc> => openstackWithOpenrc(dir, 'admin-openrc', args, json, 120_000);
     const ok = async (args: string[], json = true): Promise<Osc> => {
       const r = await openstack(args, json);
       assert.equal(r.code, 0, `openstack ${args.join(' ')} failed:\n${r.stderr}\n${r.stdout}\n--- nova ---\n${cloud.output.split('\n').slice(-30).join('\n')}`);
@@ -83,7 +63,7 @@ for (const engine of ENGINES) {
     };
     const image = async (method: string, path: string, token: string) => {
       const res = await fetch(cloud.imageUrl + path, { method, headers: { 'X-Auth-Token': token } });
-      return { status: res.status, text: await res.text() };
+      return { status: res.status, headers: res.headers, text: await res.text() };
     };
     const noSecrets = (text: string, ...more: string[]) => {
       for (const s of [...secrets, ...more]) assert.ok(!text.includes(s), `a secret leaked into: ${text}`);
@@ -218,7 +198,11 @@ for (const engine of ENGINES) {
       assert.equal(r.status, 401);
       assert.deepEqual(JSON.parse(r.text), AUTH_REQUIRED);
       assert.equal(r.headers.get('www-authenticate'), `Keystone uri="${identityUrl}"`);
-      assert.equal((await image('GET', '/v2/images', bob)).status, 401);
+      const refused = await image('GET', '/v2/images', bob);
+      assert.equal(refused.status, 401);
+      // Like Glance behind keystonemiddleware: the identity service to get a token from.
+      assert.equal(refused.headers.get('www-authenticate'), `Keystone uri="${identityUrl}"`);
+      noSecrets(refused.text, bob);
       const v = await fetch(`${identityUrl}/v3/auth/tokens`, { headers: { 'X-Auth-Token': admin, 'X-Subject-Token': bob } });
       assert.equal(v.status, 404);
       noSecrets(await v.text(), bob);
@@ -259,6 +243,55 @@ for (const engine of ENGINES) {
       assert.equal((await fetch(`${identityUrl}/v3/auth/tokens`, { headers: { 'X-Subject-Token': 'x' } })).status, 401);
       assert.equal((await fetch(`${identityUrl}/v3/nothing`)).status, 404);
       assert.equal((await fetch(`${identityUrl}/v3`)).status, 200);
+    });
+
+    it('project create, user create and role add over HTTP with the stock CLI; only admins may', async () => {
+      const project = (await ok(['project', 'create', '--description', 'made by the CLI', 'p3'])).json;
+      assert.equal(project.name, 'p3');
+      assert.equal(project.domain_id, 'default');
+      const user = (await ok(['user', 'create', '--password', 'dave-secret-pw', '--project', 'p3', 'dave'])).json;
+      assert.equal(user.name, 'dave');
+      assert.equal(user.default_project_id, project.id);
+      noSecrets(JSON.stringify(user));
+      // No role yet: dave cannot scope to p3.
+      assert.equal((await issue('dave', 'dave-secret-pw', 'p3')).status, 401);
+      await ok(['role', 'add', '--project', 'p3', '--user', 'dave', 'member'], false);
+      const dave = await tokenOf('dave', 'dave-secret-pw', 'p3');
+      const servers = await api('GET', '/v2.1/servers', dave);
+      assert.equal(servers.status, 200);
+      assert.deepEqual(JSON.parse(servers.text).servers, [], 'p3 has no servers');
+      // A duplicate is Keystone's 409; the CLI says so.
+      const dup = await openstack(['project', 'create', 'p3']);
+      assert.notEqual(dup.code, 0);
+      assert.match(dup.stderr, /Conflict|Duplicate|409/i);
+
+      // Not an admin (bob is a member of p2): 403, nothing created.
+      const bob = await tokenOf('bob', 'bob-secret-pw', 'p2');
+      const post = (path: string, token: string, body: unknown) => fetch(`${identityUrl}${path}`, {
+        method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      });
+      assert.equal((await post('/v3/projects', bob, { project: { name: 'bobs' } })).status, 403);
+      assert.equal((await post('/v3/users', bob, { user: { name: 'mallory', password: 'x' } })).status, 403);
+      const grant = await fetch(`${identityUrl}/v3/projects/${project.id}/users/${user.id}/roles/x`, { method: 'PUT', headers: { 'X-Auth-Token': bob } });
+      assert.equal(grant.status, 403);
+      assert.equal((await post('/v3/projects', 'not-a-token', { project: { name: 'x' } })).status, 401);
+      // Bad bodies are Keystone 4xx, never a 500.
+      const admin = await tokenOf('admin', PASSWORD, 'admin');
+      for (const body of [{}, { project: 'x' }, { project: { name: '' } }, { project: { name: 5 } }, { project: { name: 'x'.repeat(65) } },
+        { project: { name: 'ok', enabled: 'yes' } }, { project: { name: 'ok', surprise: 1 } }, { project: { name: 'a\nb' } }]) {
+        const r = await post('/v3/projects', admin, body);
+        assert.equal(r.status, 400, JSON.stringify(body));
+        assert.equal(((await r.json()) as { error: { code: number } }).error.code, 400);
+      }
+      assert.equal((await post('/v3/projects', admin, { project: { name: 'elsewhere', domain_id: 'other' } })).status, 404);
+      assert.equal((await post('/v3/users', admin, { user: { name: 'eve', password: 7 } })).status, 400);
+      assert.equal((await post('/v3/users', admin, { user: { name: 'eve', default_project_id: 'nope' } })).status, 400);
+      const missing = await fetch(`${identityUrl}/v3/projects/${project.id}/users/${user.id}/roles/nope`, { method: 'PUT', headers: { 'X-Auth-Token': admin } });
+      assert.equal(missing.status, 404);
+      const list = runNova(['identity', 'user', 'list', '--config-file', cloud.confPath]);
+      assert.match(list.stdout, /dave .*member@p3/);
+      assert.ok(!list.stdout.includes('bobs') && !list.stdout.includes('mallory') && !list.stdout.includes('eve'));
+      for (const s of secrets) assert.ok(!cloud.output.includes(s), 'a password in the log');
     });
 
     it('server delete --wait, then the list is empty', async () => {

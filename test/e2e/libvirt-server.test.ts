@@ -6,7 +6,9 @@
  * NOVA-TS-GUEST-UP on ttyS0) registered through the built-in image service with its real bytes.
  *
  * One server (vm1) goes through create --wait, stop, start, reboot, pause/unpause,
- * suspend/resume, image create --wait and delete --wait; after each step virsh on the host and
+ * suspend/resume, image create --wait, resize + confirm, resize + revert (same host:
+ * allow_resize_to_same_host; `virsh dominfo` shows the flavor's vCPUs and memory), rebuild and
+ * delete --wait; after each step virsh on the host and
  * the console log (`openstack console log show`) are checked. The snapshot then boots as a second
  * server whose name and metadata are hostile shell text. A wrong host key in known_hosts makes the
  * compute refuse the hypervisor host. Every domain whose files are under this test's
@@ -35,10 +37,11 @@ const osc = openstackAvailable();
 const skip = typeof labOrWhy === 'string' ? labOrWhy : osc.ok ? false : `openstack CLI not available: ${osc.version}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('openstack server commands on the libvirt driver (lab host over SSH)', { skip, timeout: 6 * 60_000 }, () => {
+describe('openstack server commands on the libvirt driver (lab host over SSH)', { skip, timeout: 12 * 60_000 }, () => {
   const lab = labOrWhy as HypervisorLab;
   const uri = () => lab.libvirtUri;
   const pwned = `/tmp/pwned-${randomBytes(6).toString('hex')}`;
+  const namePrefix = `e2e${randomBytes(3).toString('hex')}`;
   let work = '';
   let instancesPath = '';
   let cloud: Cloud;
@@ -46,6 +49,13 @@ describe('openstack server commands on the libvirt driver (lab host over SSH)', 
   let vm1 = '';
   let domain = '';
   let snapshotId = '';
+
+  /** The libvirt domain of a server: OS-EXT-SRV-ATTR:instance_name, `<namePrefix>-%08x` of its id. */
+  const domainOf = (s: Row): string => {
+    const name = String(s['OS-EXT-SRV-ATTR:instance_name']);
+    assert.match(name, new RegExp(`^${namePrefix}-[0-9a-f]{8}$`));
+    return name;
+  };
 
   const json = <T = Row>(args: string[]) => cli.json<T>(args, { cloud: 'nova-ts-admin' });
 
@@ -93,12 +103,16 @@ describe('openstack server commands on the libvirt driver (lab host over SSH)', 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'nova-ts-libvirt-e2e-'));
     instancesPath = join(work, 'instances');
-    cloud = await startCloud('sqlite', libvirtConf(lab, instancesPath));
+    // One hypervisor host: resizes stay on it (Nova's allow_resize_to_same_host). The libvirtd is
+    // shared with other clouds (other test files): domain names carry this run's prefix.
+    const extra = `[DEFAULT]\nallow_resize_to_same_host = True\ninstance_name_template = ${namePrefix}-%08x`;
+    cloud = await startCloud('sqlite', libvirtConf(lab, instancesPath, { extra }));
     await cloud.waitForCompute();
     await waitForHypervisor(cloud);
     cli = await OpenStackCli.create(cloud, { imageEndpoint: cloud.imageUrl });
     await registerTinyGuest(cloud, lab, work, 'tiny');
     await json(['flavor', 'create', '--ram', String(lab.guestRamMb), '--disk', '1', '--vcpus', '1', 'm1.nano']);
+    await json(['flavor', 'create', '--ram', String(lab.guestRamMb + 64), '--disk', '2', '--vcpus', '2', 'm1.micro']);
   });
 
   after(async () => {
@@ -120,8 +134,7 @@ describe('openstack server commands on the libvirt driver (lab host over SSH)', 
     vm1 = s.id as string;
     assert.equal(s.status, 'ACTIVE', describeResult(r));
     assert.equal(s['OS-EXT-STS:power_state'], 1);
-    domain = s['OS-EXT-SRV-ATTR:instance_name'] as string;
-    assert.match(domain, /^instance-[0-9a-f]{8}$/);
+    domain = domainOf(s);
     assert.equal(virsh(uri(), 'domstate', domain).trim(), 'running');
     assert.equal(virsh(uri(), 'domuuid', domain).trim(), vm1);
     await waitMarkers('vm1', 1);
@@ -180,7 +193,7 @@ describe('openstack server commands on the libvirt driver (lab host over SSH)', 
     const s = JSON.parse(r.stdout) as Row;
     assert.equal(s.status, 'ACTIVE', describeResult(r));
     assert.equal(s.name, hostile);
-    const dom = s['OS-EXT-SRV-ATTR:instance_name'] as string;
+    const dom = domainOf(s);
     assert.equal(virsh(uri(), 'domstate', dom).trim(), 'running');
     await waitMarkers(s.id as string, 1);
     const xml = virsh(uri(), 'dumpxml', dom);
@@ -192,6 +205,66 @@ describe('openstack server commands on the libvirt driver (lab host over SSH)', 
     await cli.ok(['server', 'delete', '--wait', s.id as string], { timeoutMs: 120_000 });
     assert.match(virsh(uri(), 'domstate', dom), /^ERROR .*failed to get domain/);
     assert.equal(existsSync(pwned), false);
+  });
+
+  /** `virsh dominfo` of vm1's domain: vCPUs and maximum memory (KiB) the guest runs with. */
+  const dominfo = (): { cpus: number; memKiB: number; state: string } => {
+    const out = virsh(uri(), 'dominfo', domain);
+    const get = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, 'm').exec(out)?.[1]?.trim() ?? '';
+    return { cpus: Number(get('CPU\\(s\\)')), memKiB: Number.parseInt(get('Max memory'), 10), state: get('State') };
+  };
+  const nanoKiB = () => lab.guestRamMb * 1024;
+  const microKiB = () => (lab.guestRamMb + 64) * 1024;
+
+  it('server resize to a bigger flavor → VERIFY_RESIZE running with the new vCPUs/memory; resize confirm keeps it', async () => {
+    assert.deepEqual(dominfo(), { cpus: 1, memKiB: nanoKiB(), state: 'running' });
+    const before = await markers('vm1');
+    await cli.ok(['server', 'resize', '--flavor', 'm1.micro', '--wait', 'vm1'], { timeoutMs: 180_000 });
+    const s = await waitStatus(vm1, 'VERIFY_RESIZE');
+    assert.match(String(s.flavor), /^m1\.micro \(/);
+    assert.deepEqual(dominfo(), { cpus: 2, memKiB: microKiB(), state: 'running' });
+    await waitMarkers('vm1', before + 1, 150_000); // the guest booted again with the new flavor
+    assert.ok(existsSync(join(instancesPath, `${vm1}_resize`)), 'the old copy is kept until confirm');
+    await cli.ok(['server', 'resize', 'confirm', 'vm1']);
+    const done = await waitStatus(vm1, 'ACTIVE');
+    assert.match(String(done.flavor), /^m1\.micro \(/);
+    assert.deepEqual(dominfo(), { cpus: 2, memKiB: microKiB(), state: 'running' });
+    assert.equal(existsSync(join(instancesPath, `${vm1}_resize`)), false, 'confirm removes the old copy');
+    const disk = JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', join(instancesPath, vm1, 'disk')], { encoding: 'utf8' })) as Row;
+    assert.equal(disk['virtual-size'], 2 * 1024 ** 3, 'the root disk grew to the new flavor');
+  });
+
+  it('server resize + resize revert: back to the old flavor, running with the old vCPUs/memory', async () => {
+    // The same memory and vCPUs as m1.nano, with m1.micro's disk (a root disk is never shrunk).
+    await json(['flavor', 'create', '--ram', String(lab.guestRamMb), '--disk', '2', '--vcpus', '1', 'm1.nano2']);
+    const booted = await markers('vm1');
+    await cli.ok(['server', 'resize', '--flavor', 'm1.nano2', '--wait', 'vm1'], { timeoutMs: 180_000 });
+    await waitStatus(vm1, 'VERIFY_RESIZE');
+    assert.deepEqual(dominfo(), { cpus: 1, memKiB: nanoKiB(), state: 'running' });
+    await waitMarkers('vm1', booted + 1, 150_000); // booted with the new flavor (TCG under load: slow)
+    await cli.ok(['server', 'resize', 'revert', 'vm1']);
+    const s = await waitStatus(vm1, 'ACTIVE');
+    assert.match(String(s.flavor), /^m1\.micro \(/);
+    assert.deepEqual(dominfo(), { cpus: 2, memKiB: microKiB(), state: 'running' });
+    // The revert brings back the instance directory kept at the resize, console.log included (as
+    // Nova's libvirt driver does): the old log plus one new boot.
+    assert.equal(await markers('vm1') <= booted + 1, true);
+    await waitMarkers('vm1', booted + 1, 150_000);
+    assert.equal(existsSync(join(instancesPath, `${vm1}_resize`)), false);
+  });
+
+  it('server rebuild: the guest is recreated from the image and boots again (fresh console, marker)', async () => {
+    const before = await markers('vm1');
+    assert.ok(before >= 2, `console had ${before} boots`);
+    const r = await cli.ok(['server', 'rebuild', '--image', 'tiny', '--wait', 'vm1'], { timeoutMs: 180_000 });
+    assert.match(r.stdout, /Complete/, describeResult(r));
+    const s = await waitStatus(vm1, 'ACTIVE');
+    assert.equal(s['OS-EXT-STS:power_state'], 1);
+    assert.equal(virsh(uri(), 'domstate', domain).trim(), 'running');
+    assert.equal(virsh(uri(), 'domuuid', domain).trim(), vm1);
+    // A new domain and disk: the console log starts over, and the guest prints its marker again.
+    assert.equal(await waitMarkers('vm1', 1, 150_000), 1);
+    assert.equal(dominfo().cpus, 2, 'rebuilt with the current flavor');
   });
 
   it('server delete --wait: the domain is gone from virsh list --all and its directory removed', async () => {

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { NovaProcess, databaseHandles, parseTable, runNova, waitFor, writeConf } from '../utils/nova-process';
 import { createTestDatabases, TestDatabases } from '../utils/databases';
-import { RABBIT_URL as RABBIT } from '../utils/buses';
+import { cloudConfLines } from '../utils/cloud';
 
 
 describe('separate processes on MariaDB + RabbitMQ', () => {
@@ -20,21 +19,7 @@ describe('separate processes on MariaDB + RabbitMQ', () => {
   before(async () => {
     dbs = await createTestDatabases('mysql');
     conf = writeConf(dbs.statePath, 'nova.conf', [
-      '[DEFAULT]',
-      `state_path = ${dbs.statePath}`,
-      `transport_url = ${RABBIT}`,
-      `control_exchange = nova_mp_${randomBytes(3).toString('hex')}`,
-      'report_interval = 1',
-      'service_down_time = 4',
-      'graceful_shutdown_timeout = 5',
-      'osapi_compute_listen = 127.0.0.1',
-      'osapi_compute_listen_port = 0',
-      '[api]',
-      'auth_strategy = noauth2',
-      '[database]',
-      `connection = ${dbs.main}`,
-      '[api_database]',
-      `connection = ${dbs.api}`,
+      ...cloudConfLines('mysql', dbs, 'nova_mp', ['report_interval = 1', 'service_down_time = 4']),
       '',
     ].join('\n'));
     const sync = runNova(['db', 'sync', '--config-file', conf]);

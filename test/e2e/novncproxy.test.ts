@@ -7,14 +7,23 @@
  * both ways until either side closes; a bad, reused, expired or deleted server's token and a
  * wrong Origin are refused before any TCP connection reaches the VNC server. The noVNC page and
  * its library are served, and nothing outside the package's assets is. A second part runs the
- * proxy in-process with a stub consoleauth: the connection limit and backpressure.
+ * proxy in-process with a stub consoleauth: the connection limit and backpressure. A third part
+ * gives the in-process proxy a self-signed certificate made with the openssl CLI ([DEFAULT] cert,
+ * key, ssl_only): https/wss for a client trusting it, a failed handshake for one that does not,
+ * plain connections served beside TLS, or refused with ssl_only.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { startNovncProxy, tokenFromRequestUrl } from '../../src/novncproxy/novncproxy.server';
+import { loadProxyTls } from '../../src/novncproxy/proxy-listener';
 import { Cloud, startCloud } from '../utils/cloud';
 import { waitFor } from '../utils/nova-process';
 
@@ -23,10 +32,10 @@ const GREETING = 'RFB 003.008\n';
 
 type Outcome = { opened: true; ws: WebSocket; first: Buffer; protocol: string } | { opened: false; status: number; body: string };
 
-/** Opens a console WebSocket; resolves with the first message, or the HTTP refusal. */
-function openConsole(url: string, origin?: string): Promise<Outcome> {
+/** Opens a console WebSocket (trusting `ca` for wss); resolves with the first message, or the HTTP refusal. */
+function openConsole(url: string, origin?: string, ca?: Buffer): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, ['binary'], origin ? { origin } : {});
+    const ws = new WebSocket(url, ['binary'], { ...(ca ? { ca } : {}), ...(origin ? { origin } : {}) });
     ws.once('message', (data: Buffer) => resolve({ opened: true, ws, first: data, protocol: ws.protocol }));
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
@@ -293,6 +302,99 @@ describe('novncproxy in-process (stub consoleauth): connection limit and backpre
       o.ws.resume();
       assert.equal(await closed, 1000);
       assert.equal(received, TOTAL);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('novncproxy TLS ([DEFAULT] ssl_only, cert, key) with a self-signed certificate', () => {
+  let dir = '';
+  let vnc: Server;
+  let vncPort = 0;
+  let vncConnections = 0;
+  const sockets = new Set<Socket>();
+  let ca: Buffer;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nova-ts-proxy-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    ca = readFileSync(join(dir, 'cert.pem'));
+    writeFileSync(join(dir, 'both.pem'), Buffer.concat([ca, readFileSync(join(dir, 'key.pem'))]));
+    vnc = createServer((sock) => {
+      vncConnections++;
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => undefined);
+      sock.write(GREETING);
+    });
+    await new Promise<void>((resolve) => vnc.listen(0, '127.0.0.1', resolve));
+    vncPort = (vnc.address() as { port: number }).port;
+  });
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => vnc?.close(resolve));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const tokens = () => ({
+    check_token: (token: string) => Promise.resolve(token === 'good' ? {
+      instance_uuid: 'u1', console_type: 'novnc', host: '127.0.0.1', port: vncPort, internal_access_path: null, access_url_base: null, expires: 0,
+    } : null),
+  });
+  const start = (conf: { ssl_only: boolean; cert: string; key?: string }) =>
+    startNovncProxy({ host: '127.0.0.1', port: 0, allowedOrigins: [], maxConnections: 10, tokens: tokens(), tls: loadProxyTls(conf) });
+  const secureGet = (port: number, path: string, trust: boolean) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca: trust ? ca : undefined }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const openSecure = (url: string, origin?: string) => openConsole(url, origin, ca);
+
+  it('no certificate file: plain only; ssl_only without one is a configuration error', () => {
+    assert.equal(loadProxyTls({ ssl_only: false, cert: join(dir, 'missing.pem') }), null);
+    assert.throws(() => loadProxyTls({ ssl_only: true, cert: join(dir, 'missing.pem') }), /ssl_only is set but the certificate file .*missing\.pem does not exist/);
+  });
+
+  it('cert + key: https and wss with the CA trusted, an untrusted client fails the handshake, plain still served', async () => {
+    const proxy = await start({ ssl_only: false, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') });
+    try {
+      assert.equal(proxy.scheme, 'https');
+      const page = await secureGet(proxy.port, '/vnc_lite.html', true);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /import RFB from/);
+      await assert.rejects(secureGet(proxy.port, '/vnc_lite.html', false), /self[- ]signed certificate/);
+      const o = await openSecure(`wss://127.0.0.1:${proxy.port}/?token=good`, `https://127.0.0.1:${proxy.port}`);
+      assert.ok(o.opened, JSON.stringify(o));
+      assert.equal(o.first.toString(), GREETING);
+      o.ws.terminate();
+      // The page's origin is https: an http Origin on a wss connection is refused.
+      const wrong = await openSecure(`wss://127.0.0.1:${proxy.port}/?token=good`, `http://127.0.0.1:${proxy.port}`);
+      assert.deepEqual(wrong.opened ? 'opened' : wrong.status, 403);
+      assert.equal((await rawGet(proxy.port, '/vnc_lite.html')).status, 200, 'plain HTTP without ssl_only');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('ssl_only: plain HTTP and ws:// are refused before any token check; wss works (key inside the cert file)', async () => {
+    const proxy = await start({ ssl_only: true, cert: join(dir, 'both.pem') });
+    try {
+      const count = vncConnections;
+      const plain = await rawGet(proxy.port, '/vnc_lite.html');
+      assert.deepEqual([plain.status, plain.body.trim()], [403, 'This console proxy only accepts TLS connections (ssl_only): use https:// or wss://.']);
+      const ws = await openConsole(`ws://127.0.0.1:${proxy.port}/?token=good`);
+      assert.deepEqual(ws.opened ? 'opened' : ws.status, 403);
+      assert.equal(vncConnections, count, 'a refused plain connection never reaches the VNC server');
+      const o = await openSecure(`wss://127.0.0.1:${proxy.port}/?token=good`);
+      assert.ok(o.opened, JSON.stringify(o));
+      assert.equal(o.first.toString(), GREETING);
+      o.ws.terminate();
     } finally {
       await proxy.close();
     }

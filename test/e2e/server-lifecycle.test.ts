@@ -15,7 +15,7 @@ for (const engine of BACKENDS) {
     let bigFlavor: string;
 
     before(async () => {
-      cloud = await startCloud(engine, '[fake_driver]\nvcpus = 8\nmemory_mb = 8192\nlocal_gb = 100\n');
+      cloud = await startCloud(engine, '[DEFAULT]\ninstance_name_template = lc-%08x\n[fake_driver]\nvcpus = 8\nmemory_mb = 8192\nlocal_gb = 100\n');
       await cloud.waitForCompute();
       image = await cloud.createImage('cirros');
       flavor = await cloud.createFlavor('m1.tiny', 512, 1, 1);
@@ -51,6 +51,8 @@ for (const engine of BACKENDS) {
       assert.equal(s['OS-EXT-SRV-ATTR:host'], undefined);
       const adminView = await cloud.request('GET', `/v2.1/servers/${id}`);
       assert.equal(adminView.body.server['OS-EXT-SRV-ATTR:host'], 'functest');
+      // The hypervisor's name for it follows [DEFAULT] instance_name_template, as Nova's does.
+      assert.match(adminView.body.server['OS-EXT-SRV-ATTR:instance_name'], /^lc-[0-9a-f]{8}$/);
       const hyp = await cloud.request('GET', '/v2.1/os-hypervisors/functest/servers');
       const listed = hyp.body.hypervisors[0].servers as Array<{ uuid: string; name: string }>;
       assert.ok(listed.some((x) => x.uuid === id && x.name === adminView.body.server['OS-EXT-SRV-ATTR:instance_name']), JSON.stringify(listed));

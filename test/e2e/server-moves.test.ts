@@ -11,6 +11,7 @@ import { Cloud, startCloud } from '../utils/cloud';
 import { createTestDatabases, TestDatabases } from '../utils/databases';
 import { RABBIT_URL } from '../utils/buses';
 import { NovaProcess, runNova, waitFor, writeConf } from '../utils/nova-process';
+import { freePort } from '../utils/free-port';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -224,7 +225,11 @@ describe('server moves between compute processes (MariaDB + RabbitMQ)', () => {
   };
   const waitServer = async (id: string, done: (s: Json) => boolean, what: string) => {
     let last: Json;
-    await waitFor(async () => done((last = await server(id))), 40_000, `${what}; last ${JSON.stringify(last)}`);
+    try {
+      await waitFor(async () => done((last = await server(id))), 40_000, what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; last ${JSON.stringify(last)}`);
+    }
     return last;
   };
   const act = (id: string, body: unknown) => req('POST', `/v2.1/servers/${id}/action`, body);
@@ -239,7 +244,8 @@ describe('server moves between compute processes (MariaDB + RabbitMQ)', () => {
     conf = writeConf(dbs.statePath, 'nova.conf', [
       '[DEFAULT]', `state_path = ${dbs.statePath}`, `transport_url = ${RABBIT_URL}`, `control_exchange = nova_mv_${randomBytes(3).toString('hex')}`,
       'report_interval = 1', 'service_down_time = 4', 'graceful_shutdown_timeout = 5', 'osapi_compute_listen = 127.0.0.1', 'osapi_compute_listen_port = 0',
-      '[api]', 'auth_strategy = noauth2', '[image_service]', 'listen = 127.0.0.1', 'listen_port = 0',
+      // A fixed image service port: the compute processes upload shelve snapshots to it.
+      '[api]', 'auth_strategy = noauth2', '[image_service]', 'listen = 127.0.0.1', `listen_port = ${await freePort()}`,
       '[database]', `connection = ${dbs.main}`, '[api_database]', `connection = ${dbs.api}`, '',
     ].join('\n'));
     const sync = runNova(['db', 'sync', '--config-file', conf]);
@@ -303,6 +309,62 @@ describe('server moves between compute processes (MariaDB + RabbitMQ)', () => {
     assert.equal(hostOf(v), other(hostOf(s)));
     assert.equal((await act(s.id, { confirmResize: null })).status, 204);
     await waitServer(s.id, (x) => x.status === 'ACTIVE', 'ACTIVE');
+  });
+
+  it('deleting a server in VERIFY_RESIZE confirms the resize first: the source host gets its resources back', async () => {
+    const memUsed = async (host: string): Promise<number> => {
+      const hv = (await req('GET', '/v2.1/os-hypervisors/detail')).body.hypervisors.find((x: Json) => x.service.host === host);
+      return hv.memory_mb_used;
+    };
+    const s = await boot('mp-del');
+    const src = hostOf(s);
+    assert.equal((await act(s.id, { resize: { flavorRef: medium } })).status, 202);
+    const v = await waitServer(s.id, (x) => x.status === 'VERIFY_RESIZE' || x.status === 'ERROR', 'VERIFY_RESIZE');
+    assert.equal(hostOf(v), other(src));
+    const srcWhileResized = await memUsed(src);
+    assert.equal((await req('DELETE', `/v2.1/servers/${s.id}`)).status, 204);
+    await waitFor(async () => (await req('GET', `/v2.1/servers/${s.id}`)).status === 404, 30_000, 'deleted');
+    const ms = (await req('GET', `/v2.1/os-migrations?instance_uuid=${s.id}`)).body.migrations;
+    assert.deepEqual(ms.map((m: Json) => m.status), ['confirmed']);
+    // The claim the migration held on the source (the small flavor's 256 MB) is gone.
+    await waitFor(async () => (await memUsed(src)) === srcWhileResized - 256, 20_000, `source ${src} releases 256 MB (was ${srcWhileResized})`);
+  });
+
+  it('unshelve keeps the server group rules: an affinity member cannot be unshelved onto another host', async () => {
+    const v291 = async (id: string, body: unknown) => {
+      const res = await fetch(`${url}/v2.1/servers/${id}/action`, {
+        method: 'POST', body: JSON.stringify(body),
+        headers: { 'X-Auth-Token': 'admin:admin', 'Content-Type': 'application/json', 'X-OpenStack-Nova-API-Version': '2.91' },
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const group = (await req('POST', '/v2.1/os-server-groups', { server_group: { name: 'aff-shelve', policies: ['affinity'] } })).body.server_group.id;
+    const bootIn = async (name: string) => {
+      const r = await req('POST', '/v2.1/servers', { server: { name, imageRef: image, flavorRef: small }, 'os:scheduler_hints': { group } });
+      assert.equal(r.status, 202, r.text);
+      return waitServer(r.body.server.id, (x) => x?.status === 'ACTIVE' || x?.status === 'ERROR', 'ACTIVE');
+    };
+    const a = await bootIn('aff-a');
+    const b = await bootIn('aff-b');
+    assert.equal(hostOf(b), hostOf(a));
+    assert.equal((await act(b.id, { shelve: null })).status, 202);
+    const off = await waitServer(b.id, (x) => x.status === 'SHELVED_OFFLOADED' || x.status === 'ERROR' || (x.status === 'ACTIVE' && x['OS-EXT-STS:task_state'] === null && x.fault), 'offloaded');
+    assert.equal(off.status, 'SHELVED_OFFLOADED', JSON.stringify(off));
+    // Asking for the other host: the affinity filter must refuse it.
+    const r = await v291(b.id, { unshelve: { host: other(hostOf(a)) } });
+    assert.equal(r.status, 202, r.text);
+    const refused = await waitServer(b.id, (x) => x.status === 'SHELVED_OFFLOADED' && x['OS-EXT-STS:task_state'] === null, 'unshelve refused');
+    assert.equal(hostOf(refused), null);
+    // The refusal is recorded on the unshelve action (a fault shows only in ERROR, as in Nova).
+    const actions = (await req('GET', `/v2.1/servers/${b.id}/os-instance-actions`)).body.instanceActions as Json[];
+    const unshelve = actions.find((x) => x.action === 'unshelve');
+    const events = (await req('GET', `/v2.1/servers/${b.id}/os-instance-actions/${unshelve.request_id}`)).body.instanceAction.events as Json[];
+    assert.ok(events.some((e) => e.event === 'conductor_unshelve_instance' && e.result === 'Error'), JSON.stringify(events));
+    // Unshelved without a host, it goes back next to its group's other member.
+    assert.equal((await v291(b.id, { unshelve: null })).status, 202);
+    const back = await waitServer(b.id, (x) => x.status === 'ACTIVE' || x.status === 'ERROR', 'unshelved');
+    assert.equal(back.status, 'ACTIVE', JSON.stringify(back.fault));
+    assert.equal(hostOf(back), hostOf(a));
   });
 
   it('live migration keeps the server running (and a paused one paused) on the new host', async () => {

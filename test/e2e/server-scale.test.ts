@@ -5,9 +5,8 @@
  * affinity and anti-affinity, and a compute killed mid-build leaving nothing in BUILD.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { RABBIT_URL as RABBIT } from '../utils/buses';
+import { cloudConfLines } from '../utils/cloud';
 import { createTestDatabases, TestDatabases } from '../utils/databases';
 import { NovaProcess, runNova, waitFor, writeConf } from '../utils/nova-process';
 
@@ -49,23 +48,13 @@ describe('multi-host scheduling on MariaDB + RabbitMQ (one process per role)', (
   before(async () => {
     dbs = await createTestDatabases('mysql');
     conf = writeConf(dbs.statePath, 'nova.conf', [
-      '[DEFAULT]',
-      `state_path = ${dbs.statePath}`,
-      `transport_url = ${RABBIT}`,
-      `control_exchange = nova_scale_${randomBytes(3).toString('hex')}`,
-      'report_interval = 1',
-      'service_down_time = 6',
-      'graceful_shutdown_timeout = 5',
-      'osapi_compute_listen = 127.0.0.1',
-      'osapi_compute_listen_port = 0',
-      'cpu_allocation_ratio = 1.0',
-      'ram_allocation_ratio = 1.0',
-      'reserved_host_memory_mb = 0',
-      '[api]',
-      'auth_strategy = noauth2',
-      '[image_service]',
-      'listen = 127.0.0.1',
-      'listen_port = 0',
+      ...cloudConfLines('mysql', dbs, 'nova_scale', [
+        'report_interval = 1',
+        'service_down_time = 6',
+        'cpu_allocation_ratio = 1.0',
+        'ram_allocation_ratio = 1.0',
+        'reserved_host_memory_mb = 0',
+      ]),
       '[quota]',
       'instances = -1',
       'cores = -1',
@@ -75,10 +64,6 @@ describe('multi-host scheduling on MariaDB + RabbitMQ (one process per role)', (
       'memory_mb = 65536',
       'local_gb = 1000',
       `fail_spawn_on_hosts = ${BROKEN_HOST}`,
-      '[database]',
-      `connection = ${dbs.main}`,
-      '[api_database]',
-      `connection = ${dbs.api}`,
       '',
     ].join('\n'));
     const sync = runNova(['db', 'sync', '--config-file', conf]);

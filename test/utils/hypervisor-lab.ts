@@ -24,6 +24,62 @@ export interface HypervisorLab {
   guestRamMb: number;
   /** Every KEY=VALUE of the file. */
   raw: Record<string, string>;
+  /** Host 2 (scripts/hypervisor-second-host.sh), when it was set up: see SecondHost. */
+  secondHost?: SecondHost;
+}
+
+/**
+ * The second hypervisor host on this machine: libvirtd #2 in its own mount namespace, reached by
+ * SSH on its own port (sshd #2 runs in that namespace). Both hosts mount their own storage at the
+ * same `instancesRoot`; host 2's files are visible from here (host 1) under `instancesFromHost1`.
+ */
+export interface SecondHost {
+  sshHost: string;
+  sshPort: number;
+  sshUser: string;
+  /** known_hosts with both hosts' keys (use it for every compute of a two-host test). */
+  knownHostsFile: string;
+  hostKeyFingerprint: string;
+  hostUuid: string;
+  /** virsh URI of libvirtd #2 from this machine's (host 1's) namespace. */
+  libvirtUriFromHost1: string;
+  libvirtdPidFile: string;
+  sshdPidFile: string;
+  /** Where both hosts keep instances (tests use an instances_path under it). */
+  instancesRoot: string;
+  /** Host 2's `instancesRoot`, seen from host 1. */
+  instancesFromHost1: string;
+}
+
+/** $NOVA_TS_LAB_DIR's second-host.env (next to lab.env). */
+export function secondHostEnvPath(): string {
+  return labEnvPath().replace(/[^/]*$/, 'second-host.env');
+}
+
+function readEnvFile(path: string): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) raw[m[1]!] = m[2]!;
+  }
+  return raw;
+}
+
+function loadSecondHost(): SecondHost | undefined {
+  const path = secondHostEnvPath();
+  if (!existsSync(path)) return undefined;
+  const raw = readEnvFile(path);
+  const get = (k: string): string => {
+    const v = raw[`NOVA_TS_LAB_${k}`];
+    if (v === undefined) throw new Error(`${path}: NOVA_TS_LAB_${k} missing (re-run scripts/hypervisor-second-host.sh)`);
+    return v;
+  };
+  return {
+    sshHost: get('HOST2_SSH_HOST'), sshPort: Number(get('HOST2_SSH_PORT')), sshUser: get('HOST2_SSH_USER'),
+    knownHostsFile: get('HOST2_KNOWN_HOSTS'), hostKeyFingerprint: get('HOST2_HOST_KEY_FINGERPRINT'), hostUuid: get('HOST2_HOST_UUID'),
+    libvirtUriFromHost1: get('HOST2_LIBVIRT_URI_FROM_HOST1'), libvirtdPidFile: get('HOST2_LIBVIRTD_PID_FILE'),
+    sshdPidFile: get('HOST2_SSHD_PID_FILE'), instancesRoot: get('INSTANCES_ROOT'), instancesFromHost1: get('HOST2_INSTANCES_FROM_HOST1'),
+  };
 }
 
 export function labEnvPath(): string {
@@ -55,5 +111,6 @@ export function loadHypervisorLab(): HypervisorLab | string {
     libvirtUri: get('LIBVIRT_URI'), virtType: get('VIRT_TYPE'), guestKernel: get('GUEST_KERNEL'),
     guestInitrd: get('GUEST_INITRD'), guestCmdline: get('GUEST_CMDLINE'), guestMarker: get('GUEST_MARKER'),
     guestPoweroffMarker: get('GUEST_POWEROFF_MARKER'), guestRamMb: Number(get('GUEST_RAM_MB')), raw,
+    secondHost: loadSecondHost(),
   };
 }

@@ -13,18 +13,13 @@ import { ConfigError, ServiceUnavailable, Unauthorized } from '../../common/erro
 import type { NovaConf } from '../../config/options';
 import { builtInIdentityUrl, cacheKey, onBuiltInRevoke } from '../../identity/built-in-identity';
 import { AuthStrategy, Identity } from './identity';
+import { ServiceCredentials, serviceCredentials, ServiceTokenSource } from './service-token';
 
 const AUTH_REQUIRED = 'The request you have made requires authentication.';
 const MAX_CACHE = 10_000;
 const TIMEOUT_MS = 10_000;
 
-export interface ServiceCredentials {
-  username: string;
-  password: string;
-  projectName: string;
-  userDomainName: string;
-  projectDomainName: string;
-}
+export type { ServiceCredentials };
 
 export interface KeystoneStrategyOptions {
   /** Identity base URL (with or without /v3); null: the built-in service, looked up per request. */
@@ -44,7 +39,7 @@ interface Cached {
 export class KeystoneAuthStrategy implements AuthStrategy {
   readonly name = 'keystone';
   private readonly cache = new Map<string, Cached>();
-  private serviceToken: { id: string; until: number } | null = null;
+  private serviceSource: ServiceTokenSource | null = null;
   private readonly now: () => number;
   private readonly fetch: typeof fetch;
 
@@ -94,7 +89,7 @@ export class KeystoneAuthStrategy implements AuthStrategy {
 
   private async validate(token: string, retried = false): Promise<{ identity: Identity; expiresAt: number }> {
     const base = this.base();
-    const caller = this.opts.service ? await this.getServiceToken(base) : token;
+    const caller = this.opts.service ? await this.serviceTokens(base).get() : token;
     let res: Response;
     try {
       res = await this.fetch(`${base}/v3/auth/tokens?nocatalog=1`, {
@@ -107,7 +102,7 @@ export class KeystoneAuthStrategy implements AuthStrategy {
     if (res.status === 401 && this.opts.service && !retried) {
       // The service token expired or was revoked: get a new one, once.
       await res.body?.cancel();
-      this.serviceToken = null;
+      this.serviceTokens(base).invalidate();
       return this.validate(token, true);
     }
     if (res.status === 404 || res.status === 401 || res.status === 403) {
@@ -127,34 +122,9 @@ export class KeystoneAuthStrategy implements AuthStrategy {
     return { identity: { userId: t.user.id, projectId: t.project.id, roles }, expiresAt };
   }
 
-  private async getServiceToken(base: string): Promise<string> {
-    const now = this.now();
-    if (this.serviceToken && this.serviceToken.until > now) return this.serviceToken.id;
-    const s = this.opts.service as ServiceCredentials;
-    const body = {
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: s.username, domain: { name: s.userDomainName }, password: s.password } } },
-        scope: { project: { name: s.projectName, domain: { name: s.projectDomainName } } },
-      },
-    };
-    let res: Response;
-    try {
-      res = await this.fetch(`${base}/v3/auth/tokens?nocatalog=1`, {
-        method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (err) {
-      throw new ServiceUnavailable(`The identity service cannot be reached: ${(err as Error).message}`);
-    }
-    const id = res.headers.get('x-subject-token');
-    const doc = (await res.json().catch(() => null)) as { token?: TokenDoc } | null;
-    if (res.status !== 201 || !id) {
-      // The password is never part of the message.
-      throw new ServiceUnavailable(`The service user ${s.username} ([keystone_authtoken]) cannot get a token: identity answered ${res.status}.`);
-    }
-    const expires = Date.parse(doc?.token?.expires_at ?? '') || now + 300_000;
-    this.serviceToken = { id, until: expires - 60_000 };
-    return id;
+  private serviceTokens(base: string): ServiceTokenSource {
+    this.serviceSource ??= new ServiceTokenSource(base, this.opts.service as ServiceCredentials, this.fetch, this.now);
+    return this.serviceSource;
   }
 }
 
@@ -175,11 +145,6 @@ export function createKeystoneStrategy(conf: NovaConf): KeystoneAuthStrategy {
       "or '[identity] enabled = auto' for the built-in one, or '[api] auth_strategy = noauth2' for development",
     ]);
   }
-  const service = k.auth_url && k.username && k.password !== undefined
-    ? {
-      username: k.username, password: k.password, projectName: k.project_name ?? 'service',
-      userDomainName: k.user_domain_name ?? 'Default', projectDomainName: k.project_domain_name ?? 'Default',
-    }
-    : undefined;
+  const service = serviceCredentials(conf)?.creds;
   return new KeystoneAuthStrategy({ url: external, service, cacheTime: k.token_cache_time });
 }

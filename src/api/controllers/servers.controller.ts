@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { NotFound } from '../../common/errors';
 import { NOVA_CONF } from '../../common/tokens';
 import type { NovaConf } from '../../config/options';
+import { instanceName } from '../../compute/guest-spec';
 import { FlavorRepository } from '../../db/repositories/flavor.repository';
 import { InstanceRepository } from '../../db/repositories/instance.repository';
 import { ServerGroupRepository } from '../../db/repositories/server-group.repository';
@@ -167,6 +168,7 @@ export class ServersController {
       showExtended,
       showHostStatus,
       hostStatus: needServices ? this.hostStatus(inst, byHost) : undefined,
+      instanceName: instanceName(this.conf.DEFAULT.instance_name_template, inst.id),
       showFlavorExtraSpecs,
       forList,
       securityGroups: ['default'],

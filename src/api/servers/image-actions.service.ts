@@ -23,6 +23,7 @@ import { generatePassword } from './instance-names';
 import { callerOf } from './server-create.service';
 import { snapshotImage } from './snapshot-meta';
 import { checkState, GuardedOperation, STATE_RULES, StateRule } from './state-checks';
+import { instanceName } from '../../compute/guest-spec';
 
 const P = 'os_compute_api:';
 
@@ -246,6 +247,7 @@ export class ImageActionsService {
       isAdmin: ctx.isAdmin,
       showExtended: this.policy.check(ctx, `${P}os-extended-server-attributes`, target),
       showHostStatus: false as const,
+      instanceName: instanceName(this.conf.DEFAULT.instance_name_template, updated.id),
       showFlavorExtraSpecs: this.policy.check(ctx, `${P}servers:show:flavor-extra-specs`, target),
       forList: false,
       securityGroups: ['default'],

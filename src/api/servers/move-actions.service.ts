@@ -24,7 +24,7 @@ import { UsageService } from '../usage.service';
 import { ZonesService } from '../zones.service';
 import type { ServerAction } from './action-requests';
 import { generatePassword } from './instance-names';
-import { moveRequestSpec } from './move-request-spec';
+import { moveRequestSpec } from '../../conductor/instance-request-spec';
 import { callerOf, instanceFlavor } from './server-create.service';
 import { checkState, GuardedOperation } from './state-checks';
 
@@ -171,6 +171,27 @@ export class MoveActionsService {
     await this.actions.start(inst.uuid, 'revertResize', callerOf(ctx));
     await this.orUndoTask(inst, TaskState.RESIZE_REVERTING, () =>
       this.computes.revert_resize(found.dest_compute as string, { ctx: callerOf(ctx), instance_uuid: inst.uuid, migration, image: imageFromInstance(inst) }));
+  }
+
+  /**
+   * Nova's `_confirm_resize_on_deleting`: before a RESIZED server is deleted, the resize is
+   * confirmed on the source (a call), so the source's copy of the guest and the claim the
+   * migration holds there go too. Nothing to do when no finished resize is found; a source whose
+   * compute is down is left to its own clean-up when it comes back.
+   */
+  async confirmBeforeDelete(ctx: RequestContext, inst: InstanceRecord): Promise<void> {
+    let found: MigrationRecord;
+    try {
+      found = await this.migrations.getByInstanceAndStatus(inst.uuid, ['finished', 'confirming']);
+    } catch (err) {
+      if (err instanceof MigrationNotFound) return;
+      throw err;
+    }
+    if (!found.source_compute || !(await this.hostIsUp(found.source_compute))) return;
+    const migration = found.status === 'confirming' ? found : await this.migrations.update(found.uuid, { status: 'confirming' }, ['finished']);
+    await this.actions.start(inst.uuid, 'confirmResize', callerOf(ctx));
+    await this.computes.confirm_resize(found.source_compute, { ctx: callerOf(ctx), instance_uuid: inst.uuid, migration, image: imageFromInstance(inst) },
+      this.conf.DEFAULT.long_rpc_timeout * 1000);
   }
 
   private async finishedMigration(inst: InstanceRecord): Promise<MigrationRecord> {

@@ -233,6 +233,7 @@ export class ServerActionsService {
     checkState(inst, 'delete', ctx.isAdmin);
     if (inst.task_state === TaskState.DELETING && !opts.force) return;
     const caller = callerOf(ctx);
+    if (inst.vm_state === VmState.RESIZED) await this.moveActions.confirmBeforeDelete(ctx, inst);
     await this.actions.start(inst.uuid, 'delete', caller);
     const soft = !opts.force && this.conf.DEFAULT.reclaim_instance_interval > 0 && inst.launched_at !== null && inst.vm_state !== VmState.SOFT_DELETED;
     if (inst.host && (await this.hostIsUp(inst.host))) {

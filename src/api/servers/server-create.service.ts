@@ -8,6 +8,7 @@ import { ConductorRpcClient } from '../../conductor/conductor.rpc-client';
 import { ComputeNodeRepository } from '../../db/repositories/compute-node.repository';
 import { FlavorRepository } from '../../db/repositories/flavor.repository';
 import { ImageRepository } from '../../db/repositories/image.repository';
+import { glanceFor, ImageNotFound } from '../../image/glance-client';
 import { InstanceActionRepository } from '../../db/repositories/instance-action.repository';
 import { InstanceRepository, NewInstance } from '../../db/repositories/instance.repository';
 import { KeyPairRepository } from '../../db/repositories/keypair.repository';
@@ -47,7 +48,10 @@ export function instanceFlavor(f: FlavorRecord): InstanceFlavor {
   };
 }
 
-export function imageMeta(img: ImageRecord): ImageMeta {
+/** What a boot needs of an image, from the built-in service (ImageRecord) or a Glance (GlanceImage). */
+export type BootImage = Pick<ImageRecord, 'id' | 'name' | 'status' | 'visibility' | 'owner' | 'disk_format' | 'container_format' | 'size' | 'min_disk' | 'min_ram' | 'properties'>;
+
+export function imageMeta(img: BootImage): ImageMeta {
   return {
     id: img.id, name: img.name, disk_format: img.disk_format, container_format: img.container_format, size: img.size,
     min_disk: img.min_disk, min_ram: img.min_ram, properties: img.properties,
@@ -181,7 +185,7 @@ export class ServerCreateService {
   }
 
   private async imageFor(ctx: RequestContext, id: string, flavor: FlavorRecord): Promise<ImageMeta> {
-    const img = await this.images.get(id);
+    const img = await this.findImage(ctx, id);
     const visible = img && img.status !== 'deleted' && (ctx.isAdmin || img.owner === ctx.projectId || img.visibility === 'public' || img.visibility === 'community');
     if (!img || !visible) throw new Invalid(`Image ${id} could not be found.`);
     if (img.status !== 'active') throw new Invalid(`Image ${id} is not active.`);
@@ -189,6 +193,17 @@ export class ServerCreateService {
     if (flavor.root_gb > 0 && flavor.root_gb < img.min_disk) throw new Invalid("Flavor's disk is too small for requested image.");
     if (flavor.root_gb > 0 && img.size !== null && img.size > flavor.root_gb * 1024 ** 3) throw new Invalid("Flavor's disk is too small for requested image.");
     return imageMeta(img);
+  }
+
+  /** The image in `[glance] api_servers` (asked with the caller's token) when set, else in the built-in service. */
+  private async findImage(ctx: RequestContext, id: string): Promise<BootImage | null> {
+    if ((this.conf.glance.api_servers ?? []).length === 0) return this.images.get(id);
+    try {
+      return await glanceFor(this.conf, callerOf(ctx), ctx.authToken).get(id);
+    } catch (err) {
+      if (err instanceof ImageNotFound) return null;
+      throw err;
+    }
   }
 
   /** No networking service runs here: `auto`/`none` (or nothing) only. */

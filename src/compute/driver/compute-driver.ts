@@ -90,8 +90,46 @@ export interface SnapshotMeta {
   container_format: string;
 }
 
+/**
+ * How another host reaches this one to move a guest here (Nova's `migrate_data` / the migration's
+ * `dest_host`): plain JSON that the destination's driver writes and the source's driver of the same
+ * kind reads; the compute manager only carries it (prep_resize → resize_instance, and the reply of
+ * pre_live_migration).
+ */
+export type MigrationTarget = Record<string, unknown>;
+
 /** Receives a snapshot's bytes (the compute uploads them to the image service). */
 export type SnapshotWriter = (data: NodeJS.ReadableStream, meta: SnapshotMeta) => Promise<void>;
+
+/**
+ * A local volume (a qcow2 or raw file on the hypervisor host) to attach to a guest. There is no
+ * volume service (Cinder) behind it: the caller names the file and the id.
+ */
+export interface VolumeAttachment {
+  /** Absolute path of the volume's file on the hypervisor host. */
+  path: string;
+  /** The guest device wanted (`vdb`, ...); absent: the next free virtio disk. */
+  device?: string;
+  /** The volume's id: the disk's serial in the guest, and how `detachVolume` finds it. */
+  serial: string;
+  /** The file's format (default qcow2). */
+  format?: 'qcow2' | 'raw';
+}
+
+/** vdb, vdc, ..., vdz, vdaa, ...: the first virtio disk name not in `used` (vda is the root disk). */
+export function nextVirtioDisk(used: ReadonlySet<string>): string {
+  for (let i = 1; ; i++) {
+    const name = `vd${i < 26 ? '' : String.fromCharCode(96 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`;
+    if (!used.has(name)) return name;
+  }
+}
+
+/** Nova's `DiskNotFound`: no disk with this volume id (serial) is attached to the guest. */
+export class DiskNotFound extends NotFound {
+  constructor(readonly location: string) {
+    super(`No disk at ${location}`);
+  }
+}
 
 /** Nova's `InstanceNotFound`: the hypervisor has no guest with this uuid. */
 export class GuestNotFound extends NotFound {
@@ -151,6 +189,11 @@ export interface ComputeDriver {
   getAvailableResource(nodename: string): NodeResources;
   /** The host's `uptime` line (e.g. ` 10:00:00 up 1 day,  2:03,  0 users,  load average: 0.10, 0.05, 0.01`). */
   getHostUptime(): Promise<string>;
+  /**
+   * Throws (with the reason) when the hypervisor cannot be reached right now; optional (a driver
+   * without it is always reachable). The compute stops reporting itself alive while it throws.
+   */
+  checkHost?(): Promise<void>;
   close(): Promise<void>;
 
   // ---- instance lifecycle ------------------------------------------------------------------
@@ -213,7 +256,7 @@ export interface ComputeDriver {
    * `confirmMigration` (destroyed) or `finishRevertMigration` (restored). Shrinking the root disk
    * is a `DriverError` ("Unable to resize disk down.") and leaves the guest untouched.
    */
-  migrateDiskAndPowerOff(uuid: string, destHost: string, flavor: GuestFlavor): Promise<void>;
+  migrateDiskAndPowerOff(uuid: string, destHost: string, flavor: GuestFlavor, target?: MigrationTarget | null): Promise<void>;
   /**
    * Destination side: creates the guest from `guest` (the new flavor) → RUNNING, or SHUTDOWN
    * when `powerOn` is false (the instance was stopped before the resize). Replaces the source
@@ -228,18 +271,40 @@ export interface ComputeDriver {
    */
   finishRevertMigration(guest: GuestSpec, powerOn?: boolean): Promise<void>;
 
+  /**
+   * Destination side: how a source reaches this host to move a guest here (`target` of
+   * migrateDiskAndPowerOff and liveMigrate). Optional: a driver without it needs nothing (fake).
+   */
+  getMigrationTarget?(): MigrationTarget | null;
+
   // ---- live migration -----------------------------------------------------------------------
 
   /**
    * Moves the running (RUNNING or PAUSED) guest to `destHost` keeping its power state; on
    * success it is gone from this host. `destHost` equal to this host is a `DriverError`.
    */
-  liveMigrate(uuid: string, destHost: string): Promise<void>;
+  liveMigrate(uuid: string, destHost: string, target?: MigrationTarget | null): Promise<void>;
   /**
    * Destination side after a successful `liveMigrate`: makes sure this host tracks the guest
    * (persistent definition). Keeps the power state of a guest already here, else → RUNNING.
    */
   postLiveMigrationAtDestination(guest: GuestSpec): Promise<void>;
+
+  // ---- volumes ------------------------------------------------------------------------------
+
+  /**
+   * Attaches a local volume file as a virtio disk; returns the guest device (`vdb`, ...). A
+   * RUNNING or PAUSED guest gets it hot-plugged and kept in its definition; a SHUTDOWN or CRASHED
+   * guest gets it in its definition only. SUSPENDED or rescued: `GuestInvalidState`. A device or
+   * serial already in use, a bad device name or a missing file: `DriverError`.
+   */
+  attachVolume(uuid: string, volume: VolumeAttachment): Promise<string>;
+  /**
+   * Detaches the disk whose serial is `serial` (unplugged from a RUNNING guest, removed from the
+   * definition); `DiskNotFound` when none is attached. PAUSED (the guest cannot acknowledge the
+   * unplug), SUSPENDED or rescued: `GuestInvalidState`.
+   */
+  detachVolume(uuid: string, serial: string): Promise<void>;
 
   // ---- misc ---------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import { osloMessagingRabbitSection } from './oslo-messaging-rabbit.options';
 import { quotaSection } from './quota.options';
 import { filterSchedulerSection, schedulerSection } from './scheduler.options';
 import { cinderSection, glanceSection, keystoneAuthtokenSection, neutronSection, placementSection } from './services.options';
-import { consoleauthSection, consoleSection, vncSection } from './vnc.options';
+import { consoleauthSection, consoleSection, defaultConsoleProxyOptions, vncSection } from './vnc.options';
 
 /** The declared sections, in the order of the sample file. */
 export const SECTIONS = {
@@ -27,6 +27,7 @@ export const SECTIONS = {
     ...defaultServiceOptions,
     ...defaultRpcOptions,
     ...defaultComputeOptions,
+    ...defaultConsoleProxyOptions,
   }),
   api: apiSection,
   api_database: apiDatabaseSection,

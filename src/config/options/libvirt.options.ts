@@ -1,6 +1,7 @@
 /** [libvirt]: the libvirt driver, which reaches the hypervisor host over SSH. */
 import { boolOpt, choiceOpt, portOpt, section, strOpt } from '../option-types';
 import { libvirtSshOptions } from './libvirt-ssh.options';
+import { libvirtMigrationOptions } from './libvirt-migration.options';
 
 export const libvirtSection = section('The libvirt driver (compute_driver = libvirt.LibvirtDriver).', {
   virt_type: choiceOpt({
@@ -22,6 +23,7 @@ export const libvirtSection = section('The libvirt driver (compute_driver = libv
       'host\'s key is trusted on first use and appended to the file (labs only); a changed key is refused either way.',
   }),
   ...libvirtSshOptions,
+  ...libvirtMigrationOptions,
   images_type: choiceOpt({
     choices: ['default', 'raw', 'flat', 'qcow2'] as const, default: 'default',
     help: 'Format of instance disks; default means qcow2 overlays on cached base images.',

@@ -28,6 +28,8 @@ export const FAKE_OPERATIONS = [
   'liveMigrate',
   'postLiveMigrationAtDestination',
   'triggerCrashDump',
+  'attachVolume',
+  'detachVolume',
 ] as const;
 export type FakeOperation = (typeof FAKE_OPERATIONS)[number];
 

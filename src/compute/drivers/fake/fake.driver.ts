@@ -1,10 +1,12 @@
 import { Readable } from 'node:stream';
 import { PowerState } from '../../../objects/instance.object';
 import {
+  DiskNotFound,
   DriverError,
   GuestExists,
   GuestInvalidState,
   GuestNotFound,
+  nextVirtioDisk,
   type ComputeDriver,
   type ConsoleConnectInfo,
   type GuestFlavor,
@@ -14,6 +16,7 @@ import {
   type NodeResources,
   type RebootType,
   type SnapshotWriter,
+  type VolumeAttachment,
 } from '../../driver/compute-driver';
 import {
   clearInjectedFailures,
@@ -56,6 +59,8 @@ interface FakeGuest {
   adminPassword: string | null;
   /** Console lines after the boot banner (lazily created: most guests never get any). */
   log?: string[];
+  /** Attached volumes by serial (lazily created). */
+  volumes?: Map<string, { device: string; path: string }>;
 }
 
 /** A read-only view of a fake guest, for tests. */
@@ -66,6 +71,8 @@ export interface FakeGuestView {
   rescue_image_id: string | null;
   admin_password: string | null;
   migrating_to: string | null;
+  /** Attached volumes: guest device → serial. */
+  volumes: Record<string, string>;
 }
 
 const MAX_LOG_LINES = 200;
@@ -290,6 +297,7 @@ export class FakeDriver implements ComputeDriver {
     if (existing && !sameHost) throw new GuestExists(guest.uuid);
     const g = newGuest(guest, powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN);
     g.resizedInPlace = sameHost;
+    if (sameHost && existing?.volumes) g.volumes = existing.volumes; // attached volumes stay attached
     this.guests.set(guest.uuid, g);
   }
 
@@ -306,6 +314,7 @@ export class FakeDriver implements ComputeDriver {
     const g = newGuest(guest, powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN);
     const old = this.guests.get(guest.uuid);
     if (old?.log) g.log = old.log;
+    if (old?.volumes) g.volumes = old.volumes;
     this.guests.set(guest.uuid, g);
   }
 
@@ -335,6 +344,36 @@ export class FakeDriver implements ComputeDriver {
     } else {
       this.guests.set(guest.uuid, newGuest(guest, PowerState.RUNNING));
     }
+  }
+
+  // ---- volumes ----------------------------------------------------------------------------------
+
+  async attachVolume(uuid: string, volume: VolumeAttachment): Promise<string> {
+    await this.begin('attachVolume', uuid);
+    const g = this.get(uuid);
+    if (g.power === PowerState.SUSPENDED) throw new GuestInvalidState(uuid, 'attach a volume', g.power);
+    if (g.rescue) throw new GuestInvalidState(uuid, 'attach a volume', g.power, 'It is rescued.');
+    const vols = (g.volumes ??= new Map());
+    if (vols.has(volume.serial)) throw new DriverError(`fake driver: volume ${volume.serial} is already attached to instance ${uuid}`, 'attachVolume');
+    const used = new Set(['vda', ...[...vols.values()].map((v) => v.device)]);
+    if (volume.device !== undefined && !/^vd[a-z]{1,2}$/.test(volume.device)) {
+      throw new DriverError(`fake driver: invalid device name '${volume.device}' (expected vdb, vdc, ...)`, 'attachVolume');
+    }
+    if (volume.device !== undefined && used.has(volume.device)) {
+      throw new DriverError(`fake driver: device ${volume.device} of instance ${uuid} is already in use`, 'attachVolume');
+    }
+    const device = volume.device ?? nextVirtioDisk(used);
+    vols.set(volume.serial, { device, path: volume.path });
+    log(g, `fake: virtio_blk: [${device}] attached (serial ${volume.serial})`);
+    return device;
+  }
+
+  async detachVolume(uuid: string, serial: string): Promise<void> {
+    await this.begin('detachVolume', uuid);
+    const g = this.get(uuid);
+    if (g.power === PowerState.PAUSED || g.power === PowerState.SUSPENDED) throw new GuestInvalidState(uuid, 'detach a volume', g.power);
+    if (g.rescue) throw new GuestInvalidState(uuid, 'detach a volume', g.power, 'It is rescued.');
+    if (!g.volumes?.delete(serial)) throw new DiskNotFound(serial);
   }
 
   // ---- misc -------------------------------------------------------------------------------------
@@ -379,6 +418,7 @@ export class FakeDriver implements ComputeDriver {
       rescue_image_id: g.rescue?.image?.id ?? null,
       admin_password: g.adminPassword,
       migrating_to: g.migratingTo,
+      volumes: Object.fromEntries([...(g.volumes ?? new Map())].map(([serial, v]) => [v.device, serial])),
     };
   }
 

@@ -2,6 +2,8 @@
 import type { GuestSpec } from '../../driver/compute-driver';
 import type { BootFiles, GuestPaths, GuestRecord } from './guest-files';
 import type { HostShell } from './host-shell';
+import type { ImageCache } from './image-cache';
+import type { SshShellOptions } from './ssh-shell';
 import type { Virsh } from './virsh';
 
 export interface LibvirtDriverOptions {
@@ -25,6 +27,20 @@ export interface LibvirtDriverOptions {
   fetchImage?: (imageId: string, owner: { user_id: string; project_id: string }) => Promise<NodeJS.ReadableStream | null>;
   /** Poll interval for state waits (default 250 ms). */
   pollMs?: number;
+  /** Moving guests to and from other hosts; unset: only resizes on this host. */
+  migration?: LibvirtMigrationOptions;
+}
+
+/** How this host is reached by others, and how this compute reaches other hosts, for migrations. */
+export interface LibvirtMigrationOptions {
+  /** This hypervisor host's sshd as other hosts reach it. */
+  ssh: { host: string; port: number; user: string };
+  /** `[libvirt] live_migration_inbound_addr` (default: ssh.host). */
+  inboundAddr: string;
+  /** `[libvirt] live_migration_uri`: `%s` → the destination's inbound address; unset: qemu+libssh to its sshd. */
+  liveMigrationUri?: string;
+  /** SSH client settings (key, known_hosts, host-key strictness, timeouts) for connections to other hosts. */
+  peerSsh: Omit<SshShellOptions, 'host' | 'port' | 'username'>;
 }
 
 /** The driver's internals that the host/migration helpers share. */
@@ -32,6 +48,7 @@ export interface DriverCore {
   readonly opts: LibvirtDriverOptions;
   readonly shell: HostShell;
   readonly virsh: Virsh;
+  readonly cache: ImageCache;
   host(): string;
   paths(uuid: string): GuestPaths;
   power(uuid: string): Promise<number>;

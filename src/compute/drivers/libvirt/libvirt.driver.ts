@@ -9,7 +9,7 @@ import { NovaError } from '../../../common/errors';
 import { PowerState } from '../../../objects/instance.object';
 import {
   DriverError, GuestExists, GuestInvalidState, GuestNotFound,
-  type ComputeDriver, type ConsoleConnectInfo, type GuestFlavor, type GuestImage, type GuestInfo, type GuestSpec, type NodeResources, type RebootType, type SnapshotWriter,
+  type ComputeDriver, type ConsoleConnectInfo, type GuestFlavor, type MigrationTarget, type GuestImage, type GuestInfo, type GuestSpec, type NodeResources, type RebootType, type SnapshotWriter,
 } from '../../driver/compute-driver';
 import { runChecked, type HostShell } from './host-shell';
 import { ImageCache } from './image-cache';
@@ -19,9 +19,12 @@ import { createRootDisk, resolveBoot } from './guest-disks';
 import { LibvirtHost } from './libvirt-host';
 import { LibvirtMigration } from './libvirt-migration';
 import { Virsh, VirshError } from './virsh';
+import { LibvirtQmp, type ScreendumpFormat } from './qmp';
+import { LibvirtVolumes } from './libvirt-volumes';
+import type { VolumeAttachment } from '../../driver/compute-driver';
 import { libvirtVncConsole } from './vnc-console';
 
-export type { DriverCore, LibvirtDriverOptions } from './driver-core';
+export type { DriverCore, LibvirtDriverOptions, LibvirtMigrationOptions } from './driver-core';
 
 const { RUNNING, PAUSED, SHUTDOWN, SUSPENDED, CRASHED } = PowerState;
 
@@ -32,6 +35,9 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
   readonly shell: HostShell;
   readonly virsh: Virsh;
   readonly cache: ImageCache;
+  /** QMP through libvirt's monitor (qmp.ts): run state for the power-state sync, screendumps. */
+  readonly qmp: LibvirtQmp;
+  private readonly volumes: LibvirtVolumes;
   private hostname = '';
   private readonly hostInfo: LibvirtHost;
   private readonly migration: LibvirtMigration;
@@ -40,6 +46,8 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
   constructor(readonly opts: LibvirtDriverOptions) {
     this.shell = opts.shell;
     this.virsh = new Virsh(opts.shell, opts.uri);
+    this.qmp = new LibvirtQmp(this.virsh, opts.shell);
+    this.volumes = new LibvirtVolumes(this);
     this.cache = new ImageCache(opts.shell, opts.imageCacheDir ?? `${opts.instancesPath}/_base`);
     this.hostInfo = new LibvirtHost(this);
     this.migration = new LibvirtMigration(this);
@@ -60,7 +68,10 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
   getAvailableNodes(): string[] { return [this.hostname]; }
   getAvailableResource(nodename: string): NodeResources { return this.hostInfo.resources(nodename); }
   async getHostUptime(): Promise<string> { return (await runChecked(this.shell, ['uptime'])).replace(/\n$/, ''); }
-  async close(): Promise<void> { await this.shell.close(); }
+  async close(): Promise<void> {
+    await this.migration.close();
+    await this.shell.close();
+  }
 
   // ---- lifecycle --------------------------------------------------------------------------------
 
@@ -167,6 +178,7 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
       await this.hardStop(uuid);
       await runChecked(this.shell, ['mv', '-f', p.unrescueXml, p.xml]);
       await this.virsh.define(p.xml);
+      await this.volumes.restore(uuid);
       await runChecked(this.shell, ['rm', '-f', p.rescueDisk]);
       await this.startAndWait(uuid);
     });
@@ -215,11 +227,54 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
     return libvirtVncConsole(this.virsh, uuid, this.opts.vncProxyclientAddress);
   }
 
+  /**
+   * The power state for the sync: `virsh domstate`, refined by QEMU's own run state (QMP
+   * `query-status`) while QEMU runs, so a guest stopped by a panic or an I/O error is CRASHED /
+   * PAUSED whatever libvirt inferred. QMP failing (the guest stopped meanwhile) keeps domstate's.
+   */
   async getInfo(uuid: string): Promise<GuestInfo> {
     return this.op('getInfo', uuid, async () => {
-      const power = await this.power(uuid);
+      let power = await this.power(uuid);
+      if (power === RUNNING || power === PAUSED) {
+        const q = await this.qmp.powerState(uuid).catch(() => PowerState.NOSTATE);
+        if (q !== PowerState.NOSTATE) power = q;
+      }
       return { uuid, name: await this.virsh.domname(uuid), power_state: power };
     });
+  }
+
+  /**
+   * A screendump of the guest's display (QMP `screendump`: QEMU writes the file in the guest's
+   * directory on the host, fetched by SFTP and removed): PNG, or PPM (P6). RUNNING or PAUSED.
+   */
+  async screendump(uuid: string, format: ScreendumpFormat = 'png'): Promise<Buffer> {
+    const p = this.paths(uuid);
+    return this.op('screendump', uuid, async () => {
+      const state = await this.power(uuid);
+      if (state !== RUNNING && state !== PAUSED) throw new GuestInvalidState(uuid, 'take a screendump', state);
+      return this.qmp.screendump(uuid, `${p.dir}/screendump-${Date.now().toString(36)}.${format}`, format);
+    });
+  }
+
+  /**
+   * Whether the hypervisor host answers: a `virsh version` over the shell (SSH reconnects when the
+   * connection dropped). Throws with the reason when the host or its libvirtd cannot be reached.
+   */
+  async checkHost(): Promise<void> {
+    try {
+      await this.virsh.exec(['version'], 15_000);
+    } catch (e) {
+      throw new DriverError(`libvirt: the hypervisor host ${this.shell.description} (${this.opts.uri}) cannot be reached: ${message(e)}`, 'checkHost');
+    }
+  }
+
+  // ---- volumes (libvirt-volumes.ts) -----------------------------------------------------------------
+
+  attachVolume(uuid: string, volume: VolumeAttachment): Promise<string> {
+    return this.op('attachVolume', uuid, () => this.volumes.attach(uuid, volume));
+  }
+  detachVolume(uuid: string, serial: string): Promise<void> {
+    return this.op('detachVolume', uuid, () => this.volumes.detach(uuid, serial));
   }
 
   async listGuests(): Promise<GuestInfo[]> {
@@ -237,8 +292,11 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
 
   // ---- resize / migration (libvirt-migration.ts) ----------------------------------------------------
 
-  migrateDiskAndPowerOff(uuid: string, destHost: string, flavor: GuestFlavor): Promise<void> {
-    return this.op('migrateDiskAndPowerOff', uuid, () => this.migration.migrateDiskAndPowerOff(uuid, destHost, flavor));
+  migrateDiskAndPowerOff(uuid: string, destHost: string, flavor: GuestFlavor, target?: MigrationTarget | null): Promise<void> {
+    return this.op('migrateDiskAndPowerOff', uuid, () => this.migration.migrateDiskAndPowerOff(uuid, destHost, flavor, target));
+  }
+  getMigrationTarget(): MigrationTarget | null {
+    return this.migration.getMigrationTarget() as MigrationTarget | null;
   }
   finishMigration(guest: GuestSpec, powerOn = true): Promise<void> {
     return this.op('finishMigration', guest.uuid, () => this.migration.finishMigration(guest, powerOn));
@@ -249,8 +307,8 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
   finishRevertMigration(guest: GuestSpec, powerOn = true): Promise<void> {
     return this.op('finishRevertMigration', guest.uuid, () => this.migration.finishRevertMigration(guest, powerOn));
   }
-  liveMigrate(uuid: string, destHost: string): Promise<void> {
-    return this.op('liveMigrate', uuid, () => this.migration.liveMigrate(uuid, destHost));
+  liveMigrate(uuid: string, destHost: string, target?: MigrationTarget | null): Promise<void> {
+    return this.op('liveMigrate', uuid, () => this.migration.liveMigrate(uuid, destHost, target));
   }
   postLiveMigrationAtDestination(guest: GuestSpec): Promise<void> {
     return this.op('postLiveMigrationAtDestination', guest.uuid, () => this.migration.postLiveMigrationAtDestination(guest));
@@ -290,6 +348,7 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
     const p = this.paths(rec.spec.uuid);
     await this.shell.writeFile(p.xml, domainXmlFor(rec, p, this.xmlContext()), 0o600);
     await this.virsh.define(p.xml);
+    await this.volumes.restore(rec.spec.uuid);
   }
 
   resolveBoot(guest: GuestSpec, cachedOnly = false): Promise<BootFiles> {

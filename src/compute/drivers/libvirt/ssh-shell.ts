@@ -22,6 +22,7 @@ import { Client, ClientChannel, ConnectConfig, SFTPWrapper, utils as sshUtils } 
 import { CommandResult, HostShell, RunOptions } from './host-shell';
 import { DEFAULT_COMMAND_TIMEOUT_MS, HostCommandTimeoutError, HostShellError, checkArgv } from './local-shell';
 import { shellJoin } from './shell-quote';
+import { ParallelSftpWriter } from './sftp-writer';
 
 export interface SshShellOptions {
   host: string;
@@ -214,7 +215,7 @@ export class SshShell implements HostShell {
   async upload(path: string, data: NodeJS.ReadableStream, mode = 0o644): Promise<void> {
     const sftp = await this.sftp();
     try {
-      await pipeline(data as Readable, sftp.createWriteStream(path, { flags: 'w', mode }));
+      await pipeline(data as Readable, new ParallelSftpWriter(sftp, path, mode));
       await new Promise<void>((resolve, reject) => sftp.chmod(path, mode, (e) => (e ? reject(e) : resolve())));
     } catch (e) {
       throw this.fileError('write', path, e);
@@ -241,6 +242,29 @@ export class SshShell implements HostShell {
       s.once('error', fail);
       s.once('open', () => { s.off('error', fail); resolve(s); });
     });
+  }
+
+  /**
+   * A TCP stream to `host:port` as the SSH host sees it (a `direct-tcpip` channel, what `ssh -W`
+   * opens), over the shared connection; the host's sshd must allow TCP forwarding. The channel
+   * is a Duplex with SSH flow control (backpressure both ways).
+   */
+  async forwardOut(host: string, port: number): Promise<ClientChannel> {
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.connection();
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) => {
+          try {
+            conn.client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch)));
+          } catch (e) {
+            reject(e as Error);
+          }
+        });
+      } catch (e) {
+        if (attempt === 0 && !conn.alive) continue;
+        throw new HostShellError(`${this.description}: cannot open a tunnel to ${host}:${port}: ${(e as Error).message}`);
+      }
+    }
   }
 
   async close(): Promise<void> {

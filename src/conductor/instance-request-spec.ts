@@ -1,11 +1,11 @@
 /**
- * The request spec of a move, rebuilt from the instance (nova-ts keeps no RequestSpec rows):
- * the flavor to place, the image properties kept in system metadata (`image_*`), the
- * instance's availability zone and its server group.
+ * The request spec of an existing instance (a move, an unshelve), rebuilt from the instance
+ * (nova-ts keeps no RequestSpec rows): the flavor to place, the image properties kept in system
+ * metadata (`image_*`), the instance's availability zone and its server group.
  */
-import type { ServerGroupRepository } from '../../db/repositories/server-group.repository';
-import type { InstanceFlavor, InstanceRecord } from '../../objects/instance.object';
-import type { RequestSpec } from '../../scheduler/request-spec';
+import type { ServerGroupRepository } from '../db/repositories/server-group.repository';
+import type { InstanceFlavor, InstanceRecord } from '../objects/instance.object';
+import type { RequestSpec } from '../scheduler/request-spec';
 
 export async function moveRequestSpec(inst: InstanceRecord, flavor: InstanceFlavor, groups: ServerGroupRepository, ignoreHosts: string[]): Promise<RequestSpec> {
   const props: Record<string, string> = {};
