@@ -26,16 +26,9 @@ export LC_ALL=C
 LAB=${NOVA_TS_LAB_DIR:-/var/lib/nova-ts-lab}
 PORT=${NOVA_TS_LAB_HOST2_SSH_PORT:-2223}
 H2=$LAB/host2
-START=$(date +%s.%N)
-log() { printf '== hypervisor-second-host: %s\n' "$*"; }
-die() { printf 'hypervisor-second-host: error: %s\n' "$*" >&2; exit 1; }
-elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-stop_pidfile() {
-  alive "$1" || return 0
-  local pid; pid=$(cat "$1"); kill "$pid"
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-}
+SCRIPT_NAME=hypervisor-second-host
+# shellcheck source=lib/lab-common.sh
+. "$(dirname "$0")/lib/lab-common.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 [[ "$LAB" =~ ^/[A-Za-z0-9_./-]+$ ]] || die "NOVA_TS_LAB_DIR must be an absolute path of letters, digits, _ . / -"
@@ -64,10 +57,16 @@ sed -i '/^host_uuid *=/d' "$H2/etc-libvirt/libvirtd.conf"
 printf 'host_uuid = "%s"\n' "$HOST_UUID" >>"$H2/etc-libvirt/libvirtd.conf"
 
 # ---------------------------------------------------------------- the namespace and its daemons
-if ! alive "$H2/pids/libvirtd.pid"; then
+URI2="qemu+unix:///system?socket=$H2/run-libvirt/libvirt-sock"
+if alive "$H2/pids/libvirtd.pid" libvirtd && ! answers 20 "$URI2"; then
+  log "libvirtd #2 is running but does not answer within 20 s: restarting host 2"
+  stop_pidfile "$H2/pids/libvirtd.pid" libvirtd
+fi
+if ! alive "$H2/pids/libvirtd.pid" libvirtd; then
   # A half-dead host 2 (libvirtd gone): stop what we started there and build the namespace anew.
-  stop_pidfile "$H2/ssh/sshd.pid"
-  stop_pidfile "$H2/pids/virtlogd.pid"
+  stop_pidfile "$H2/ssh/sshd.pid" sshd
+  stop_pidfile "$H2/pids/virtlogd.pid" virtlogd
+  rm -f "$H2/pids/libvirtd.pid"
   log "starting libvirtd #2 in a private mount namespace"
   unshare -m --propagation private env H2="$H2" LAB="$LAB" bash -euc '
     mount --bind "$H2/run-libvirt" /run/libvirt
@@ -80,14 +79,14 @@ if ! alive "$H2/pids/libvirtd.pid"; then
     virtlogd -d -p "$H2/pids/virtlogd.pid"
     LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d -p "$H2/pids/libvirtd.pid"
   '
-  for _ in $(seq 1 100); do alive "$H2/pids/libvirtd.pid" && break; sleep 0.1; done
+  for _ in $(seq 1 100); do alive "$H2/pids/libvirtd.pid" libvirtd && break; sleep 0.1; done
 fi
-alive "$H2/pids/libvirtd.pid" || die "libvirtd #2 did not start (see $H2/log/libvirtd.log)"
+alive "$H2/pids/libvirtd.pid" libvirtd || die "libvirtd #2 did not start (see $H2/log/libvirtd.log)"
 NS_PID=$(cat "$H2/pids/libvirtd.pid")
 in_ns() { nsenter -t "$NS_PID" -m -- "$@"; }
-URI2="qemu+unix:///system?socket=$H2/run-libvirt/libvirt-sock"
-for _ in $(seq 1 100); do virsh -c "$URI2" version --daemon >/dev/null 2>&1 && break; sleep 0.1; done
-virsh -c "$URI2" version --daemon >/dev/null || die "libvirtd #2 does not answer on $URI2 (see $H2/log/libvirtd.log)"
+for _ in $(seq 1 100); do answers 5 "$URI2" && break; sleep 0.1; done
+answers 20 "$URI2" || die "libvirtd #2 does not answer on $URI2 (see $H2/log/libvirtd.log)"
+if [ "${NOVA_TS_LAB_REAP:-0}" = 1 ]; then reap_lab_guests "$URI2" "$LAB/instances"; fi
 # (grep reads the whole output: with pipefail, grep -q would make virsh die of SIGPIPE.)
 has_uuid() { grep -c "<uuid>$HOST_UUID</uuid>" >/dev/null; }
 virsh -c "$URI2" capabilities | has_uuid || die "libvirtd #2 does not report host_uuid $HOST_UUID"
@@ -124,12 +123,13 @@ cmp -s "$H2/ssh/sshd_config.new" "$H2/ssh/sshd_config" || sshd_changed=1
 mv "$H2/ssh/sshd_config.new" "$H2/ssh/sshd_config"
 mkdir -p /run/sshd
 /usr/sbin/sshd -t -f "$H2/ssh/sshd_config" || die "sshd rejects $H2/ssh/sshd_config"
-if alive "$H2/ssh/sshd.pid" && [ "$sshd_changed" = 1 ]; then
+if alive "$H2/ssh/sshd.pid" sshd && [ "$sshd_changed" = 1 ]; then
   log "restarting sshd #2 (config changed)"
-  stop_pidfile "$H2/ssh/sshd.pid"
+  stop_pidfile "$H2/ssh/sshd.pid" sshd
 fi
-if ! alive "$H2/ssh/sshd.pid"; then
+if ! alive "$H2/ssh/sshd.pid" sshd; then
   log "starting sshd #2 on 127.0.0.1:$PORT inside host 2's namespace"
+  rm -f "$H2/ssh/sshd.pid"
   in_ns /usr/sbin/sshd -f "$H2/ssh/sshd_config" -E "$H2/ssh/sshd.log"
 fi
 
@@ -138,12 +138,19 @@ ssh2() {
   ssh -p "$PORT" -i "$LAB/ssh/id_ed25519" -o UserKnownHostsFile="$H2/ssh/known_hosts" -o StrictHostKeyChecking=yes \
     -o BatchMode=yes -o ConnectTimeout=5 root@127.0.0.1 "$@"
 }
-ok=0
-for _ in $(seq 1 50); do
-  if ssh2 virsh -c qemu:///system version --daemon >/dev/null 2>&1; then ok=1; break; fi
-  sleep 0.2
-done
-[ "$ok" = 1 ] || die "cannot ssh to root@127.0.0.1:$PORT and run virsh (see $H2/ssh/sshd.log; is the port taken?)"
+ssh2_virsh_ok() { # tries for up to ~10 s
+  for _ in $(seq 1 50); do
+    ssh2 timeout 15 virsh -c qemu:///system version --daemon >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+if ! ssh2_virsh_ok && alive "$H2/ssh/sshd.pid" sshd; then
+  log "sshd #2 is running but virsh over it fails: restarting it"
+  stop_pidfile "$H2/ssh/sshd.pid" sshd
+  in_ns /usr/sbin/sshd -f "$H2/ssh/sshd_config" -E "$H2/ssh/sshd.log"
+fi
+ssh2_virsh_ok || die "cannot ssh to root@127.0.0.1:$PORT and run virsh (see $H2/ssh/sshd.log; is the port taken?)"
 ssh2 virsh -c qemu:///system capabilities | has_uuid \
   || die "ssh to port $PORT reaches a libvirtd that is not host 2 (sshd #2 is not in host 2's namespace?)"
 probe=".second-host-probe-$$"

@@ -29,11 +29,9 @@ PACKAGES=(libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busyb
 GUEST_MODULES=(button evdev virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio virtio_pci virtio_blk
   failover net_failover virtio_net virtio_balloon)
 
-START=$(date +%s.%N)
-log() { printf '== hypervisor-setup: %s\n' "$*"; }
-die() { printf 'hypervisor-setup: error: %s\n' "$*" >&2; exit 1; }
-elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+SCRIPT_NAME=hypervisor-setup
+# shellcheck source=lib/lab-common.sh
+. "$(dirname "$0")/lib/lab-common.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 case "$LAB" in /*) ;; *) die "NOVA_TS_LAB_DIR must be an absolute path" ;; esac
@@ -43,17 +41,7 @@ case "$LAB" in /*) ;; *) die "NOVA_TS_LAB_DIR must be an absolute path" ;; esac
 SELF_HASH=$(sha256sum "$0" | cut -c1-16)
 
 # ---------------------------------------------------------------- packages
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing ${missing[*]}"
-  apt-get -o DPkg::Lock::Timeout=900 update -qq
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-else
-  log "packages already installed"
-fi
+apt_install "${PACKAGES[@]}"
 
 install -d -m 0755 "$LAB" "$LAB/guest" "$LAB/kernel"
 install -d -m 0700 "$LAB/ssh" "$LAB/build"
@@ -75,21 +63,28 @@ remember_owner = 0
 EOF
   qemu_conf_changed=1
 fi
-if ! alive /run/virtlogd.pid; then
+if ! alive /run/virtlogd.pid virtlogd; then
   log "starting virtlogd"
+  rm -f /run/virtlogd.pid
   virtlogd -d
 fi
-if alive /run/libvirtd.pid && [ "$qemu_conf_changed" = 1 ]; then
+if alive /run/libvirtd.pid libvirtd && [ "$qemu_conf_changed" = 1 ]; then
   log "restarting libvirtd (qemu.conf changed)"
-  pid=$(cat /run/libvirtd.pid); kill "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  stop_pidfile /run/libvirtd.pid libvirtd
 fi
-if ! alive /run/libvirtd.pid; then
+if alive /run/libvirtd.pid libvirtd && ! answers 20 qemu:///system; then
+  # Seen once on a machine that had run the lab for hours: every virsh call timed out.
+  log "libvirtd is running but does not answer within 20 s: restarting it"
+  stop_pidfile /run/libvirtd.pid libvirtd
+fi
+if ! alive /run/libvirtd.pid libvirtd; then
   log "starting libvirtd"
   LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" libvirtd -d
 fi
-for _ in $(seq 1 100); do virsh -c qemu:///system version --daemon >/dev/null 2>&1 && break; sleep 0.1; done
-virsh -c qemu:///system version --daemon >/dev/null || die "libvirtd does not answer on qemu:///system (see /var/log/libvirt/libvirtd.log)"
+for _ in $(seq 1 100); do answers 5 qemu:///system && break; sleep 0.1; done
+answers 20 qemu:///system || die "libvirtd does not answer on qemu:///system (see /var/log/libvirt/libvirtd.log)"
+# NOVA_TS_LAB_REAP=1 (.ci/run sets it, before any test runs): remove guests left by killed test runs.
+if [ "${NOVA_TS_LAB_REAP:-0}" = 1 ]; then reap_lab_guests qemu:///system "${TMPDIR:-/tmp}" "$LAB/instances"; fi
 
 # ---------------------------------------------------------------- private sshd
 SSHD_DIR=$LAB/ssh
@@ -125,23 +120,29 @@ cmp -s "$SSHD_DIR/sshd_config.new" "$SSHD_DIR/sshd_config" || sshd_changed=1
 mv "$SSHD_DIR/sshd_config.new" "$SSHD_DIR/sshd_config"
 mkdir -p /run/sshd
 /usr/sbin/sshd -t -f "$SSHD_DIR/sshd_config" || die "sshd rejects $SSHD_DIR/sshd_config"
-if alive "$SSHD_DIR/sshd.pid" && [ "$sshd_changed" = 1 ]; then
+ssh_virsh_ok() { # tries for up to ~10 s
+  for _ in $(seq 1 50); do
+    ssh -p "$SSH_PORT" -i "$SSHD_DIR/id_ed25519" -o UserKnownHostsFile="$SSHD_DIR/known_hosts" \
+      -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 root@127.0.0.1 \
+      timeout 15 virsh -c qemu:///system version --daemon >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+if alive "$SSHD_DIR/sshd.pid" sshd && [ "$sshd_changed" = 1 ]; then
   log "restarting the private sshd (config changed)"
-  pid=$(cat "$SSHD_DIR/sshd.pid"); kill "$pid"
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  stop_pidfile "$SSHD_DIR/sshd.pid" sshd
 fi
-if ! alive "$SSHD_DIR/sshd.pid"; then
+if alive "$SSHD_DIR/sshd.pid" sshd && ! ssh_virsh_ok; then
+  log "the private sshd is running but virsh over it fails: restarting it"
+  stop_pidfile "$SSHD_DIR/sshd.pid" sshd
+fi
+if ! alive "$SSHD_DIR/sshd.pid" sshd; then
   log "starting the private sshd on 127.0.0.1:$SSH_PORT"
+  rm -f "$SSHD_DIR/sshd.pid"
   /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/sshd.log"
 fi
-ssh_ok=0
-for _ in $(seq 1 50); do
-  if ssh -p "$SSH_PORT" -i "$SSHD_DIR/id_ed25519" -o UserKnownHostsFile="$SSHD_DIR/known_hosts" \
-      -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 root@127.0.0.1 \
-      virsh -c qemu:///system version --daemon >/dev/null 2>&1; then ssh_ok=1; break; fi
-  sleep 0.2
-done
-[ "$ssh_ok" = 1 ] || die "cannot ssh to root@127.0.0.1:$SSH_PORT and run virsh (see $SSHD_DIR/sshd.log; is the port taken?)"
+ssh_virsh_ok || die "cannot ssh to root@127.0.0.1:$SSH_PORT and run virsh (see $SSHD_DIR/sshd.log; is the port taken?)"
 
 # ---------------------------------------------------------------- tiny guest
 KPKG=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')

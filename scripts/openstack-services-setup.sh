@@ -34,24 +34,10 @@ PY=/usr/bin/python3 # Debian's, whatever python3 comes first in PATH
 PACKAGES=(python3-keystone python3-glance python3-keystonemiddleware python3-keystoneclient python3-openstackclient
   uwsgi-core uwsgi-plugin-python3 curl)
 
-START=$(date +%s.%N)
-log() { printf '== openstack-services-setup: %s\n' "$*"; }
-die() { printf 'openstack-services-setup: error: %s\n' "$*" >&2; exit 1; }
-elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+SCRIPT_NAME=openstack-services-setup
+# shellcheck source=lib/lab-common.sh
+. "$(dirname "$0")/lib/lab-common.sh"
 wal() { "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute("PRAGMA journal_mode=WAL").fetchone()[0]); c.close()' "$1" >/dev/null; }
-
-stop_pidfile() {
-  local f=$1
-  if alive "$f"; then
-    local pid
-    pid=$(cat "$f")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
-}
 
 [ "$(id -u)" = 0 ] || die "must run as root"
 case "$DIR" in /*) ;; *) die "NOVA_TS_OPENSTACK_DIR must be an absolute path" ;; esac
@@ -63,23 +49,12 @@ GPID="$DIR/glance-api.pid"
 case "${1:-}" in
   "") ;;
   stop) # Stops both services (their data stays; a later run starts them again).
-    stop_pidfile "$GPID"; stop_pidfile "$KPID"; log "stopped"; exit 0 ;;
+    stop_pidfile "$GPID" python3; stop_pidfile "$KPID" uwsgi; log "stopped"; exit 0 ;;
   *) die "usage: $0 [stop]" ;;
 esac
 
 # ---------------------------------------------------------------- packages
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  log "installing ${missing[*]}"
-  apt-get -o DPkg::Lock::Timeout=900 update -qq
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-  log "packages installed at $(elapsed) s"
-else
-  log "packages already installed"
-fi
+apt_install "${PACKAGES[@]}"
 
 install -d -m 0700 "$DIR" "$DIR/keystone" "$DIR/glance-data" "$DIR/glance-data/images" "$DIR/glance-data/staging" "$DIR/glance-data/tasks"
 install -d -m 0755 "$DIR/logs"
@@ -154,8 +129,9 @@ wait_http() { # url seconds what
   done
   return 1
 }
-if [ "$keystone_conf_changed" = 1 ] && alive "$KPID"; then log "keystone: config changed, restarting"; stop_pidfile "$KPID"; fi
-if ! alive "$KPID"; then
+if [ "$keystone_conf_changed" = 1 ] && alive "$KPID" uwsgi; then log "keystone: config changed, restarting"; stop_pidfile "$KPID" uwsgi; fi
+if alive "$KPID" uwsgi && ! wait_http "http://127.0.0.1:$KEYSTONE_PORT/v3" 10; then log "keystone: running but not answering, restarting"; stop_pidfile "$KPID" uwsgi; fi
+if ! alive "$KPID" uwsgi; then
   log "keystone: starting uWSGI on 127.0.0.1:$KEYSTONE_PORT"
   uwsgi --plugin python3 --http-socket "127.0.0.1:$KEYSTONE_PORT" --add-header 'Connection: close' \
     --wsgi-file /usr/bin/keystone-wsgi-public --env "OS_KEYSTONE_CONFIG_FILES=$KCONF" --chdir / \
@@ -289,8 +265,9 @@ if [ ! -s "$DIR/glance-data/synced" ] || [ "$glance_conf_changed" = 1 ]; then
   wal "$DIR/glance-data/glance.sqlite"
   date -u +%FT%TZ >"$DIR/glance-data/synced"
 fi
-if [ "$glance_conf_changed" = 1 ] && alive "$GPID"; then log "glance: config changed, restarting"; stop_pidfile "$GPID"; fi
-if ! alive "$GPID"; then
+if [ "$glance_conf_changed" = 1 ] && alive "$GPID" python3; then log "glance: config changed, restarting"; stop_pidfile "$GPID" python3; fi
+if alive "$GPID" python3 && ! wait_http "http://127.0.0.1:$GLANCE_PORT/healthcheck" 10; then log "glance: running but not answering, restarting"; stop_pidfile "$GPID" python3; fi
+if ! alive "$GPID" python3; then
   log "glance: starting glance-api on 127.0.0.1:$GLANCE_PORT"
   # The parent forks the worker and stops it on SIGTERM; setsid: no terminal, own session.
   setsid "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' --config-file "$GCONF" \
