@@ -4,7 +4,9 @@ import { NOVA_CONF, PROCESS_INFO } from '../common/tokens';
 import type { NovaConf } from '../config/options';
 import { ConductorRpcClient } from '../conductor/conductor.rpc-client';
 import type { ComputeNodeReport } from '../objects/compute-node.object';
-import type { InstanceRecord } from '../objects/instance.object';
+import type { InstanceFlavor, InstanceRecord } from '../objects/instance.object';
+import type { MoveUsage } from '../objects/migration.object';
+import { MoveTaskRpcClient } from '../conductor/move-task.rpc-client';
 import type { ComputeDriver } from './driver/compute-driver';
 import { COMPUTE_DRIVER } from './driver-factory';
 import { HeartbeatService } from '../servicegroup/heartbeat.service';
@@ -34,6 +36,7 @@ export class ResourceTracker implements OnModuleDestroy {
     @Inject(PROCESS_INFO) private readonly info: ProcessInfo,
     @Inject(COMPUTE_DRIVER) private readonly driver: ComputeDriver,
     private readonly conductor: ConductorRpcClient,
+    private readonly moves: MoveTaskRpcClient,
     @Optional() private readonly heartbeat?: HeartbeatService,
   ) {}
 
@@ -87,15 +90,23 @@ export class ResourceTracker implements OnModuleDestroy {
     this.pending.unref();
   }
 
-  /** The report for one node: the host's reserved amounts plus what its instances' flavors use (as Nova counts). */
-  report(nodename: string, instances: InstanceRecord[] = []): ComputeNodeReport {
+  /**
+   * The report for one node: the host's reserved amounts plus what its instances' flavors use,
+   * plus the flavors of instances moving to or from it (as Nova counts: a source keeps the old
+   * flavor until the resize is confirmed or reverted).
+   */
+  report(nodename: string, instances: InstanceRecord[] = [], moving: MoveUsage[] = []): ComputeNodeReport {
     const r = this.driver.getAvailableResource(nodename);
     const d = this.conf.DEFAULT;
     const mine = instances.filter((i) => (i.node ?? nodename) === nodename);
-    const sum = (f: (i: InstanceRecord) => number) => mine.reduce((a, i) => a + f(i), 0);
-    const vcpusUsed = sum((i) => i.flavor.vcpus);
-    const memoryUsed = d.reserved_host_memory_mb + sum((i) => i.flavor.memory_mb);
-    const diskUsedGb = Math.ceil(d.reserved_host_disk_mb / 1024) + sum((i) => i.flavor.root_gb + i.flavor.ephemeral_gb + Math.ceil(i.flavor.swap / 1024));
+    const flavors: InstanceFlavor[] = [
+      ...mine.map((i) => i.flavor),
+      ...moving.filter((m) => (m.node ?? nodename) === nodename && !mine.some((i) => i.uuid === m.instance_uuid)).map((m) => m.flavor),
+    ];
+    const sum = (f: (x: InstanceFlavor) => number) => flavors.reduce((a, x) => a + f(x), 0);
+    const vcpusUsed = sum((x) => x.vcpus);
+    const memoryUsed = d.reserved_host_memory_mb + sum((x) => x.memory_mb);
+    const diskUsedGb = Math.ceil(d.reserved_host_disk_mb / 1024) + sum((x) => x.root_gb + x.ephemeral_gb + Math.ceil(x.swap / 1024));
     return {
       host: this.info.host,
       hypervisor_hostname: r.hypervisor_hostname,
@@ -135,16 +146,19 @@ export class ResourceTracker implements OnModuleDestroy {
   async update(): Promise<boolean> {
     let ok = true;
     let instances: InstanceRecord[] = [];
+    let moving: MoveUsage[] = [];
+    const timeoutMs = Math.min(this.conf.DEFAULT.rpc_response_timeout, 10) * 1000;
     try {
       // Shelved-offloaded and deleted instances hold nothing here; the conductor lists live rows of this host.
-      instances = await this.conductor.instances_on_host(this.info.host, Math.min(this.conf.DEFAULT.rpc_response_timeout, 10) * 1000);
+      instances = await this.conductor.instances_on_host(this.info.host, timeoutMs);
+      moving = await this.moves.move_usage_on_host(this.info.host, timeoutMs);
     } catch (err) {
       this.logger.warn(`cannot list this host's instances yet: ${err instanceof Error ? err.message : String(err)}`);
       return false;
     }
     for (const node of this.driver.getAvailableNodes()) {
       try {
-        await this.conductor.compute_node_update(this.report(node, instances), Math.min(this.conf.DEFAULT.rpc_response_timeout, 10) * 1000);
+        await this.conductor.compute_node_update(this.report(node, instances, moving), timeoutMs);
       } catch (err) {
         ok = false;
         this.logger.warn(`cannot record compute node ${node} yet: ${err instanceof Error ? err.message : String(err)}`);

@@ -4,7 +4,8 @@ import { AllocationRepository } from '../db/repositories/allocation.repository';
 import { ComputeNodeRepository } from '../db/repositories/compute-node.repository';
 import { InstanceRepository } from '../db/repositories/instance.repository';
 import { MigrationRepository } from '../db/repositories/migration.repository';
-import { MigrationType, type MigrationRecord, type MigrationUpdates } from '../objects/migration.object';
+import { TaskState, VmState, type InstanceRecord } from '../objects/instance.object';
+import { MigrationType, type MigrationRecord, type MigrationUpdates, type MoveUsage } from '../objects/migration.object';
 import { RpcMethod } from '../rpc/rpc-method.decorator';
 
 /**
@@ -33,6 +34,27 @@ export class MoveObjectsManager {
   @RpcMethod('conductor', 'move_instance_sysmeta_update')
   move_instance_sysmeta_update(@Payload() args: { uuid: string; meta: Record<string, string | null> }): Promise<void> {
     return this.instances.setSystemMetadata(args.uuid, args.meta);
+  }
+
+  /**
+   * Nova's resource tracker counting in-progress migrations: what `host` holds for instances that
+   * are moving to or from it but whose `host` is elsewhere. The destination holds the new flavor
+   * until the instance lands; the source keeps the old one until the resize is confirmed or
+   * reverted (a RESIZED server can still go back). Live migrations are not counted (as Nova).
+   */
+  @RpcMethod('conductor', 'move_usage_on_host')
+  async move_usage_on_host(@Payload() args: { host: string }): Promise<MoveUsage[]> {
+    const moving = (await this.migrations.list({ host: args.host }))
+      .filter((m) => !MIGRATION_DONE.has(m.status ?? '') && m.migration_type !== MigrationType.LIVE);
+    const byUuid = new Map((await this.instances.getMany([...new Set(moving.map((m) => m.instance_uuid))])).map((i) => [i.uuid, i]));
+    const out: MoveUsage[] = [];
+    for (const m of moving) {
+      const inst = byUuid.get(m.instance_uuid);
+      if (!inst || inst.deleted || inst.host === args.host || !inMoveState(inst)) continue;
+      if (m.dest_compute === args.host) out.push({ instance_uuid: inst.uuid, node: m.dest_node, flavor: inst.new_flavor ?? inst.flavor });
+      else if (m.source_compute === args.host) out.push({ instance_uuid: inst.uuid, node: m.source_node, flavor: inst.old_flavor ?? inst.flavor });
+    }
+    return out;
   }
 
   /** Confirm: the source node's resources, held by the migration, are freed. */
@@ -65,4 +87,16 @@ export class MoveObjectsManager {
     }
     return found.map((m) => m.instance_uuid);
   }
+}
+
+/** Statuses of a migration that holds nothing any more (Nova's `migration_get_in_progress_by_host_and_node`). */
+const MIGRATION_DONE = new Set(['confirmed', 'reverted', 'error', 'failed', 'completed', 'cancelled', 'done']);
+
+/** Nova's `_instance_in_resize_state`: RESIZED, or a resize / evacuation rebuild under way. */
+const MOVE_TASKS = new Set<string>([
+  TaskState.RESIZE_PREP, TaskState.RESIZE_MIGRATING, TaskState.RESIZE_MIGRATED, TaskState.RESIZE_FINISH, TaskState.RESIZE_REVERTING,
+  TaskState.REBUILDING, TaskState.REBUILD_BLOCK_DEVICE_MAPPING, TaskState.REBUILD_SPAWNING,
+]);
+function inMoveState(inst: InstanceRecord): boolean {
+  return inst.vm_state === VmState.RESIZED || MOVE_TASKS.has(inst.task_state ?? '');
 }

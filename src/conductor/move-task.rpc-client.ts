@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MESSAGE_BUS } from '../common/tokens';
 import type { MessageBus } from '../rpc/message-bus';
-import type { EvacuateArgs, LiveMigrateArgs, MigrateServerArgs, MigrationRecord, MigrationUpdates } from '../objects/migration.object';
+import type { EvacuateArgs, LiveMigrateArgs, MigrateServerArgs, MigrationRecord, MigrationUpdates, MoveUsage } from '../objects/migration.object';
 
 /** Client of the conductor's move calls: the object calls computes use, and the move tasks the API casts. */
 @Injectable()
@@ -28,6 +28,10 @@ export class MoveTaskRpcClient {
 
   move_allocations_revert(migrationUuid: string, instanceUuid: string): Promise<void> {
     return this.bus.call<void>(this.target(), 'move_allocations_revert', { migration_uuid: migrationUuid, instance_uuid: instanceUuid });
+  }
+
+  move_usage_on_host(host: string, timeoutMs?: number): Promise<MoveUsage[]> {
+    return this.bus.call<MoveUsage[]>(this.target(), 'move_usage_on_host', { host }, { timeoutMs });
   }
 
   evacuations_cleanup(host: string): Promise<string[]> {

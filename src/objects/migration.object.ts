@@ -35,6 +35,13 @@ export interface MigrationRecord {
   updated_at: string | null;
 }
 
+/** What a host holds for an instance moving to or from it (counted by its resource tracker). */
+export interface MoveUsage {
+  instance_uuid: string;
+  node: string | null;
+  flavor: InstanceFlavor;
+}
+
 export type NewMigration = Pick<MigrationRecord, 'instance_uuid' | 'status' | 'migration_type'> &
   Partial<Pick<MigrationRecord, 'source_compute' | 'dest_compute' | 'source_node' | 'dest_node' | 'dest_host' | 'old_instance_type_id' | 'new_instance_type_id' | 'user_id' | 'project_id'>>;
 
