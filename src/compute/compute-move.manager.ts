@@ -1,8 +1,5 @@
-import { Controller, Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { PROCESS_INFO } from '../common/tokens';
-import type { ProcessInfo } from '../common/process-info';
-import { MoveTaskRpcClient } from '../conductor/move-task.rpc-client';
 import type { CallerContext } from '../objects/build.object';
 import type { EvacuateAtDestArgs, LiveMigrationArgs, MigrationRecord, MoveArgs, PrepResizeArgs, ResizeArgs } from '../objects/migration.object';
 import { RpcMethod } from '../rpc/rpc-method.decorator';
@@ -23,17 +20,15 @@ export class ComputeMoveManager implements OnApplicationBootstrap {
   constructor(
     private readonly moves: MoveService,
     private readonly live: LiveMigrationService,
-    private readonly conductor: MoveTaskRpcClient,
-    @Inject(PROCESS_INFO) private readonly info: ProcessInfo,
   ) {}
 
-  /** Instances evacuated while this compute was down: their allocations here are dropped (in the background, retried). */
+  /** Instances evacuated while this compute was down: their guests here destroyed, allocations dropped (in the background, retried). */
   onApplicationBootstrap(): void {
     void (async () => {
       for (let attempt = 1; attempt <= 30; attempt++) {
         try {
-          const gone = await this.conductor.evacuations_cleanup(this.info.host);
-          if (gone.length > 0) this.logger.log(`cleaned up after ${gone.length} evacuated instance(s): ${gone.join(', ')}`);
+          const gone = await this.moves.destroyEvacuated();
+          if (gone.length > 0) this.logger.log(`destroyed the local copies of ${gone.length} evacuated instance(s): ${gone.join(', ')}`);
           return;
         } catch {
           await new Promise((r) => setTimeout(r, 2000).unref());

@@ -157,6 +157,28 @@ export class MoveService {
     }, { errorVmState: VmState.ERROR });
   }
 
+  /**
+   * At start-up (Nova's `_destroy_evacuated_instances`): guests of instances evacuated away from
+   * this host while its compute was down are destroyed here with their local disks (the
+   * instance runs on the evacuation's destination now), then the evacuation is completed and this
+   * host's allocations for it dropped. Returns the instance uuids cleaned up.
+   */
+  async destroyEvacuated(): Promise<string[]> {
+    const done: string[] = [];
+    for (const e of await this.moves.evacuations_from_host(this.runner.host)) {
+      try {
+        await this.driver.destroy(e.instance_uuid);
+      } catch (err) {
+        // Left for the next start: the evacuation stays open, so nothing is forgotten.
+        this.logger.error(`cannot destroy the local copy of evacuated instance ${e.instance_uuid}: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      await this.moves.evacuation_cleaned_up(this.runner.host, e);
+      done.push(e.instance_uuid);
+    }
+    return done;
+  }
+
   /** Before the guest left the source: allocations back to the source, migration `error`; the runner then resets the task state. */
   private async undoOnError(args: MoveArgs, fn: () => Promise<void>): Promise<void> {
     try {

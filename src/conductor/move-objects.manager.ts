@@ -5,7 +5,7 @@ import { ComputeNodeRepository } from '../db/repositories/compute-node.repositor
 import { InstanceRepository } from '../db/repositories/instance.repository';
 import { MigrationRepository } from '../db/repositories/migration.repository';
 import { TaskState, VmState, type InstanceRecord } from '../objects/instance.object';
-import { MigrationType, type MigrationRecord, type MigrationUpdates, type MoveUsage } from '../objects/migration.object';
+import { MigrationType, type MigrationRecord, type MigrationUpdates, type MoveUsage, type EvacuatedInstance } from '../objects/migration.object';
 import { RpcMethod } from '../rpc/rpc-method.decorator';
 
 /**
@@ -74,18 +74,20 @@ export class MoveObjectsManager {
 
   /**
    * A compute that starts again after its instances were evacuated (Nova's
-   * `_destroy_evacuated_instances`): the instances' allocations on this host's nodes are dropped
-   * and the evacuations marked `completed`. Returns the evacuated instance uuids.
+   * `_destroy_evacuated_instances`): the evacuations away from `host` it has not cleaned up yet.
+   * The compute destroys its local copy of each guest, then calls `evacuation_cleaned_up`.
    */
-  @RpcMethod('conductor', 'evacuations_cleanup')
-  async evacuations_cleanup(@Payload() args: { host: string }): Promise<string[]> {
+  @RpcMethod('conductor', 'evacuations_from_host')
+  async evacuations_from_host(@Payload() args: { host: string }): Promise<EvacuatedInstance[]> {
     const found = await this.migrations.list({ source_compute: args.host, migration_type: MigrationType.EVACUATION, status: ['accepted', 'pre-migrating', 'done'] });
-    const nodes = await this.nodes.listByHost(args.host);
-    for (const m of found) {
-      for (const n of nodes) await this.allocations.release(m.instance_uuid, n.uuid);
-      await this.migrations.update(m.uuid, { status: 'completed' });
-    }
-    return found.map((m) => m.instance_uuid);
+    return found.map((m) => ({ migration_uuid: m.uuid, instance_uuid: m.instance_uuid }));
+  }
+
+  /** The evacuated instance's allocations on `host`'s nodes dropped, the evacuation `completed`. */
+  @RpcMethod('conductor', 'evacuation_cleaned_up')
+  async evacuation_cleaned_up(@Payload() args: { host: string } & EvacuatedInstance): Promise<void> {
+    for (const n of await this.nodes.listByHost(args.host)) await this.allocations.release(args.instance_uuid, n.uuid);
+    await this.migrations.update(args.migration_uuid, { status: 'completed' });
   }
 }
 

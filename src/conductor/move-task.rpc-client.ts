@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MESSAGE_BUS } from '../common/tokens';
 import type { MessageBus } from '../rpc/message-bus';
-import type { EvacuateArgs, LiveMigrateArgs, MigrateServerArgs, MigrationRecord, MigrationUpdates, MoveUsage } from '../objects/migration.object';
+import type { EvacuateArgs, LiveMigrateArgs, MigrateServerArgs, MigrationRecord, MigrationUpdates, MoveUsage, EvacuatedInstance } from '../objects/migration.object';
 
 /** Client of the conductor's move calls: the object calls computes use, and the move tasks the API casts. */
 @Injectable()
@@ -34,8 +34,12 @@ export class MoveTaskRpcClient {
     return this.bus.call<MoveUsage[]>(this.target(), 'move_usage_on_host', { host }, { timeoutMs });
   }
 
-  evacuations_cleanup(host: string): Promise<string[]> {
-    return this.bus.call<string[]>(this.target(), 'evacuations_cleanup', { host });
+  evacuations_from_host(host: string): Promise<EvacuatedInstance[]> {
+    return this.bus.call<EvacuatedInstance[]>(this.target(), 'evacuations_from_host', { host });
+  }
+
+  evacuation_cleaned_up(host: string, e: EvacuatedInstance): Promise<void> {
+    return this.bus.call<void>(this.target(), 'evacuation_cleaned_up', { host, ...e });
   }
 
   // --- compute_task (API) ---

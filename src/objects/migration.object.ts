@@ -42,6 +42,12 @@ export interface MoveUsage {
   flavor: InstanceFlavor;
 }
 
+/** An evacuation away from a host whose compute has not yet removed its copy of the guest. */
+export interface EvacuatedInstance {
+  migration_uuid: string;
+  instance_uuid: string;
+}
+
 export type NewMigration = Pick<MigrationRecord, 'instance_uuid' | 'status' | 'migration_type'> &
   Partial<Pick<MigrationRecord, 'source_compute' | 'dest_compute' | 'source_node' | 'dest_node' | 'dest_host' | 'old_instance_type_id' | 'new_instance_type_id' | 'user_id' | 'project_id'>>;
 
