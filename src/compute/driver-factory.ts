@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ConfigError } from '../common/errors';
 import type { NovaConf } from '../config/options';
 import { glanceFor } from '../image/glance-client';
@@ -14,6 +15,7 @@ import type { LibvirtDriver, LibvirtMigrationOptions } from './drivers/libvirt/l
 const libvirtModules = () => ({
   driver: require('./drivers/libvirt/libvirt.driver') as typeof import('./drivers/libvirt/libvirt.driver'),
   local: require('./drivers/libvirt/local-shell') as typeof import('./drivers/libvirt/local-shell'),
+  logged: require('./drivers/libvirt/logged-shell') as typeof import('./drivers/libvirt/logged-shell'),
   ssh: require('./drivers/libvirt/ssh-shell') as typeof import('./drivers/libvirt/ssh-shell'),
 });
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -46,12 +48,15 @@ export function createComputeDriver(conf: NovaConf): ComputeDriver {
 /**
  * The hypervisor host is reached over SSH (`[libvirt] ssh_host`, by default $my_ip: this host via
  * its sshd); `ssh_host = local` (or empty) runs the commands in this process's own host instead.
+ * With `[DEFAULT] debug = true` every command and file transfer is logged with its duration.
  */
 export function libvirtShell(conf: NovaConf): HostShell {
   const host = conf.libvirt.ssh_host.trim();
   const m = libvirtModules();
-  if (host === '' || host === 'local') return new m.local.LocalShell();
-  return new m.ssh.SshShell(m.ssh.sshOptionsFromConf(conf.libvirt));
+  const shell = host === '' || host === 'local' ? new m.local.LocalShell() : new m.ssh.SshShell(m.ssh.sshOptionsFromConf(conf.libvirt));
+  if (!conf.DEFAULT.debug) return shell;
+  const logger = new Logger('compute.libvirt.host');
+  return new m.logged.LoggedShell(shell, (line) => logger.debug(line));
 }
 
 function createLibvirtDriver(conf: NovaConf): LibvirtDriver {
