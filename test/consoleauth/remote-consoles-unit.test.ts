@@ -334,9 +334,10 @@ describe('tokens, consoleauth and the console API (sqlite)', () => {
     await failsWith(tokensApi.show(ctx('2.31', 'admin'), token, {}), NotFound, 'Token not found');
     const gone = await make();
     const t2 = tokenOf((await controller.create(ctx('2.6'), gone.uuid, { remote_console: { protocol: 'vnc', type: 'novnc' } })).remote_console.url);
+    assert.equal((await ds.getRepository(ConsoleAuthTokenEntity).findBy({ instance_uuid: gone.uuid })).length, 1);
     await instances.destroy(gone.uuid);
+    assert.equal((await ds.getRepository(ConsoleAuthTokenEntity).findBy({ instance_uuid: gone.uuid })).length, 0, 'deleted with the instance');
     await failsWith(tokensApi.show(ctx('2.31', 'admin'), t2, {}), NotFound, 'Token not found');
-    assert.equal((await ds.getRepository(ConsoleAuthTokenEntity).findBy({ instance_uuid: gone.uuid })).length, 0, 'dropped with the instance');
   });
 
   it('check_token refuses tokens of deleted, deleting and moved instances, and drops their other tokens', async () => {

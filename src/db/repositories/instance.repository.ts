@@ -2,7 +2,7 @@ import { DataSource, EntityManager, In, IsNull, Not, SelectQueryBuilder } from '
 import { Conflict, Invalid, NotFound } from '../../common/errors';
 import type { InstanceListOptions, InstanceSort } from '../../objects/instance-filter';
 import type { InstanceFault, InstanceFlavor, InstanceRecord, InstanceUpdates, StateGuard } from '../../objects/instance.object';
-import { InstanceEntity, InstanceFaultEntity, InstanceMetadataEntity, InstanceSystemMetadataEntity, TagEntity } from '../entities';
+import { ConsoleAuthTokenEntity, InstanceEntity, InstanceFaultEntity, InstanceMetadataEntity, InstanceSystemMetadataEntity, TagEntity } from '../entities';
 import { inTransaction, isoOrNull } from '../db-helpers';
 import { nowSeconds } from './service.repository';
 
@@ -263,7 +263,10 @@ export class InstanceRepository {
     return cols;
   }
 
-  /** Nova's `instance_destroy`: the row (and its metadata) soft-deleted, tags dropped. */
+  /**
+   * Nova's `instance_destroy`: the row (and its metadata) soft-deleted, tags dropped, and its
+   * console tokens deleted (Nova's `clean_console_auths_for_instance` on delete).
+   */
   async destroy(uuid: string, updates: InstanceUpdates = {}): Promise<InstanceRecord> {
     await inTransaction(this.ds, async (m) => {
       const row = await m.getRepository(InstanceEntity).findOneBy({ uuid, deleted: 0 });
@@ -278,6 +281,7 @@ export class InstanceRepository {
         await m.createQueryBuilder().update(entity).set({ deleted: () => 'id', deleted_at: now }).where('instance_uuid = :uuid AND deleted = 0', { uuid }).execute();
       }
       await m.getRepository(TagEntity).delete({ resource_id: uuid });
+      await m.getRepository(ConsoleAuthTokenEntity).delete({ instance_uuid: uuid });
     });
     return this.get(uuid, { readDeleted: true });
   }
