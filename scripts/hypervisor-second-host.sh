@@ -99,25 +99,7 @@ HOST2_FP=$(ssh-keygen -l -E sha256 -f "$H2/ssh/ssh_host_ed25519_key.pub" | awk '
 # One known_hosts for clients of both hosts: host 1's lines (rewritten by hypervisor-setup.sh) + host 2's.
 { cat "$LAB/ssh/known_hosts"; printf '[127.0.0.1]:%s %s\n[localhost]:%s %s\n' "$PORT" "$host2_pub" "$PORT" "$host2_pub"; } >"$H2/ssh/known_hosts.new"
 mv "$H2/ssh/known_hosts.new" "$H2/ssh/known_hosts"
-cat >"$H2/ssh/sshd_config.new" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $H2/ssh/ssh_host_ed25519_key
-PidFile $H2/ssh/sshd.pid
-AuthorizedKeysFile $LAB/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-AllowStreamLocalForwarding yes
-AllowTcpForwarding yes
-MaxStartups 50:30:100
-MaxSessions 50
-ClientAliveInterval 30
-Subsystem sftp /usr/lib/openssh/sftp-server
-EOF
+lab_sshd_config "$PORT" "$H2/ssh/ssh_host_ed25519_key" "$H2/ssh/sshd.pid" "$LAB/ssh/authorized_keys" >"$H2/ssh/sshd_config.new"
 sshd_changed=0
 cmp -s "$H2/ssh/sshd_config.new" "$H2/ssh/sshd_config" || sshd_changed=1
 mv "$H2/ssh/sshd_config.new" "$H2/ssh/sshd_config"
