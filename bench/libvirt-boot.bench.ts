@@ -10,6 +10,9 @@
  *      overlay disk and console log), `virsh start` → the marker in the console log file (polled
  *      every BENCH_POLL_MS), `virsh destroy`, BENCH_RUNS times;
  * and prints the medians and the difference: what our stack adds on top of QEMU booting the guest.
+ * BENCH_TRACE=1 runs the cloud with `[DEFAULT] debug = true` and prints, for the last boot, every
+ * command the compute ran on the host with its duration, and the compute's log lines in between
+ * (where the overhead goes).
  *
  *   npm run build && node dist/bench/libvirt-boot.bench.js      (or `npm run bench:libvirt`)
  */
@@ -26,6 +29,7 @@ import { percentile, sleep } from './bench-cloud';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 100);
 const TIMEOUT_MS = 120_000;
+const TRACE = process.env.BENCH_TRACE === '1';
 
 interface Boot {
   id: string;
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
   const bareName = `nova-ts-bench-bare-${process.pid}`;
   let cloud: Cloud | undefined;
   try {
-    cloud = await startCloud('sqlite', libvirtConf(lab, instancesPath));
+    cloud = await startCloud('sqlite', libvirtConf(lab, instancesPath) + (TRACE ? '\n[DEFAULT]\ndebug = true\n' : ''));
     await cloud.waitForCompute();
     await waitForHypervisor(cloud);
     const { imageId } = await registerTinyGuest(cloud, lab, work, 'tiny');
@@ -96,8 +100,11 @@ async function main(): Promise<void> {
     await deleteServer(cloud, cold.id);
 
     const boots: Boot[] = [];
+    let trace = '';
     for (let i = 0; i < RUNS; i++) {
+      const from = cloud.output.length;
       const b = await bootToMarker(cloud, lab, imageId, flavor, `bench-${i}`);
+      if (TRACE) trace = cloud.output.slice(from).split('\n').filter((l) => / (DEBUG|INFO) nova\.(compute|conductor|scheduler)/.test(l)).join('\n');
       boots.push(b);
       await deleteServer(cloud, b.id);
     }
@@ -132,6 +139,7 @@ async function main(): Promise<void> {
     console.log(`| bare: virsh start → marker in the console log | ${fmt(med(bare))} | ${all(bare)} |`);
     console.log(`| overhead of the stack (median − bare median) | ${fmt(med(stack) - med(bare))} | |`);
     console.log(`\n(cold first boot, images downloaded and uploaded to the host cache: POST → ACTIVE ${fmt(cold.activeMs)}, → marker ${fmt(cold.markerMs)})`);
+    if (TRACE) console.log(`\nthe last boot, as the compute logged it (POST at 0 ms, ACTIVE at ${boots[boots.length - 1]!.activeMs.toFixed(0)} ms):\n${trace}`);
   } finally {
     virsh(lab.libvirtUri, 'destroy', bareName);
     virsh(lab.libvirtUri, 'undefine', '--managed-save', bareName);

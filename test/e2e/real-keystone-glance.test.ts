@@ -43,8 +43,10 @@ function skipReason(): string | false {
   return false;
 }
 
-describe('nova-ts with a real Keystone and Glance (Debian packages)', { skip: skipReason() }, () => {
+// The same checks on both backends (SQLite + in-process bus, MariaDB + RabbitMQ), one after the other.
+for (const engine of ['sqlite', 'mysql'] as const) describe(`nova-ts with a real Keystone and Glance (Debian packages) on ${engine}`, { skip: skipReason() }, () => {
   const svc = services as OpenStackServices;
+  const suffix = `${engine}-${randomBytes(3).toString('hex')}`;
   let cloud: Cloud;
   let dir: string;
   let adminToken: string;
@@ -81,7 +83,7 @@ describe('nova-ts with a real Keystone and Glance (Debian packages)', { skip: sk
 
   before(async () => {
     adminToken = await keystoneToken(svc, svc.admin);
-    cloud = await startCloudAgainst(svc, 'sqlite', ['[keystone_authtoken]', `token_cache_time = ${CACHE_SECONDS}`]);
+    cloud = await startCloudAgainst(svc, engine, ['[keystone_authtoken]', `token_cache_time = ${CACHE_SECONDS}`]);
     endpointId = await registerComputeEndpoint(svc, adminToken, `${cloud.url}/v2.1`);
     for (let i = 0; i < 150; i++) {
       const r = await api('GET', '/v2.1/os-services?binary=nova-compute', adminToken);
