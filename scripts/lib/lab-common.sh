@@ -96,5 +96,9 @@ MaxStartups 50:30:100
 MaxSessions 50
 ClientAliveInterval 30
 Subsystem sftp /usr/lib/openssh/sftp-server
+# bash sources ~/.bashrc for commands run by sshd unless SHLVL says it is nested: root's .bashrc
+# on these machines runs 'pyenv init' (~80 ms a command, and a 60 s wait on pyenv's rehash lock
+# when a killed session left it behind). The lab's commands must not depend on root's dotfiles.
+SetEnv SHLVL=1
 CONF
 }
