@@ -38,7 +38,8 @@ export function guestPaths(instancesPath: string, uuid: string): GuestPaths {
 
 /** Boot files resolved on the host (cache paths). */
 export interface BootFiles {
-  base: { path: string; format: 'qcow2' | 'raw' } | null;
+  /** The cached base image; `virtualSize` (bytes) when known (read once by resolveBoot). */
+  base: { path: string; format: 'qcow2' | 'raw'; virtualSize?: number } | null;
   kernel: string | null;
   ramdisk: string | null;
   cmdline: string | null;
