@@ -110,6 +110,7 @@ describe('libvirt moves between two hypervisor hosts (cold migrate, resize + rev
       const now = `A ${state(uriA()).split('\n')[0]!.slice(0, 20)} / B ${state(uriB()).split('\n')[0]!.slice(0, 20)}`;
       if (now !== last) seen.push(`+${Date.now() - t0} ms ${(last = now)}`);
     }, 250);
+    timer.unref(); // a failed step must not keep the file running until its timeout
     return { stop: () => { clearInterval(timer); return seen.join('; '); } };
   };
 
