@@ -165,21 +165,6 @@ function contract(name: string, make: () => HostShell, skip: string | false): vo
       await assert.rejects(shell.writeFile(join(dir, 'no-dir', 'x'), 'x'), /no-dir|no such file/i);
     });
 
-    it('stat and mkdirs (mkdir -p) without running a command', async () => {
-      const file = join(dir, 'stat-me');
-      await shell.writeFile(file, 'twelve bytes');
-      assert.deepEqual(await shell.stat(file), { type: 'file', size: 12 });
-      assert.equal((await shell.stat(dir))?.type, 'directory');
-      assert.equal(await shell.stat(join(dir, 'absent')), null);
-      const deep = join(dir, 'a', 'b c', "d'e");
-      await shell.mkdirs(deep);
-      await shell.mkdirs(deep); // already there: fine
-      assert.equal((await shell.run(['test', '-d', deep])).code, 0);
-      await Promise.all([shell.mkdirs(join(deep, 'x', 'y')), shell.mkdirs(join(deep, 'x', 'z'))]); // racing on x
-      assert.equal((await shell.stat(join(deep, 'x', 'z')))?.type, 'directory');
-      await assert.rejects(shell.mkdirs(join(file, 'below-a-file')), /not a directory|stat-me/i);
-    });
-
     it('runs commands concurrently', async () => {
       const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => shell.run(['sh', '-c', `sleep 0.2; echo ${i}`])));
       assert.deepEqual(rs.map((r) => r.stdout), Array.from({ length: 20 }, (_, i) => `${i}\n`));

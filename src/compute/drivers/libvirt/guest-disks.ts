@@ -34,8 +34,7 @@ export async function resolveBoot(ctx: BootContext, guest: GuestSpec, cachedOnly
     const usable = (guest.image_path && !cachedOnly) || (await ctx.cache.lookup(img.id)) !== null || ctx.fetchImage !== undefined;
     if (usable) {
       const path = await ctx.cache.ensure(img.id, source(guest.image_path, img.id), expectedChecksums(props));
-      const info = await imageInfo(ctx.shell, path);
-      base = { path, format: info.format === 'raw' ? 'raw' : 'qcow2', virtualSize: info.virtualSize };
+      base = { path, format: (await imageInfo(ctx.shell, path)).format === 'raw' ? 'raw' : 'qcow2' };
     } else if (!k.kernelId) {
       throw new DriverError(`libvirt: no data for image ${img.id}: the guest spec has no image_path, the host's cache does not have it and no image fetcher is configured`);
     } // a kernel/ramdisk image without a disk of its own: a blank root disk
@@ -49,7 +48,7 @@ export async function resolveBoot(ctx: BootContext, guest: GuestSpec, cachedOnly
 export async function createRootDisk(shell: HostShell, guest: GuestSpec, boot: BootFiles, disk: string): Promise<void> {
   const want = Math.max(guest.root_gb, 0) * GiB;
   if (boot.base) {
-    const virtualSize = boot.base.virtualSize ?? (await imageInfo(shell, boot.base.path)).virtualSize;
+    const { virtualSize } = await imageInfo(shell, boot.base.path);
     await createOverlay(shell, boot.base.path, boot.base.format, disk, Math.max(want, virtualSize));
   } else {
     await runChecked(shell, ['qemu-img', 'create', '-q', '-f', 'qcow2', disk, String(want || GiB)]);

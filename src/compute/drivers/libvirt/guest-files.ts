@@ -38,8 +38,7 @@ export function guestPaths(instancesPath: string, uuid: string): GuestPaths {
 
 /** Boot files resolved on the host (cache paths). */
 export interface BootFiles {
-  /** The cached base image; `virtualSize` (bytes) when known (read once by resolveBoot). */
-  base: { path: string; format: 'qcow2' | 'raw'; virtualSize?: number } | null;
+  base: { path: string; format: 'qcow2' | 'raw' } | null;
   kernel: string | null;
   ramdisk: string | null;
   cmdline: string | null;

@@ -67,7 +67,7 @@ export async function sharesStorage(src: HostShell, srcDir: string, dest: HostSh
   const name = `.nova-shared-storage-check-${randomBytes(6).toString('hex')}`;
   await runChecked(src, ['touch', `${srcDir}/${name}`]);
   try {
-    return (await dest.stat(`${destDir}/${name}`)) !== null;
+    return (await dest.run(['test', '-e', `${destDir}/${name}`])).code === 0;
   } finally {
     await src.run(['rm', '-f', `${srcDir}/${name}`]).catch(() => undefined);
   }

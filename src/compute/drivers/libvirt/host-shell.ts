@@ -19,12 +19,6 @@ export interface RunOptions {
   stdin?: string | Buffer;
 }
 
-/** What `stat` says of a path on the host (symbolic links followed). */
-export interface HostFileStat {
-  type: 'file' | 'directory' | 'other';
-  size: number;
-}
-
 export interface HostShell {
   /** A label for messages, e.g. `root@127.0.0.1:2222` or `local`. */
   readonly description: string;
@@ -42,13 +36,6 @@ export interface HostShell {
   readFile(path: string): Promise<Buffer>;
   /** Streams a file from the host. */
   download(path: string): Promise<NodeJS.ReadableStream>;
-  /**
-   * The path's type and size, or null when it does not exist. Over SSH this is an SFTP request
-   * on the connection's open SFTP session (~1 ms), not a command (a shell started per command).
-   */
-  stat(path: string): Promise<HostFileStat | null>;
-  /** `mkdir -p` (SFTP over SSH): creates the directory and its missing parents. */
-  mkdirs(path: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -38,8 +38,8 @@ export class ImageCache {
   /** The cached file's path when present (and its checksum record too), else null. */
   async lookup(imageId: string): Promise<string | null> {
     const p = this.pathFor(imageId);
-    const [image, sum] = await Promise.all([this.shell.stat(p), this.shell.stat(`${p}.sha256`)]);
-    return image?.type === 'file' && sum?.type === 'file' ? p : null;
+    const r = await this.shell.run(['test', '-f', p, '-a', '-f', `${p}.sha256`]);
+    return r.code === 0 ? p : null;
   }
 
   /**
@@ -64,7 +64,7 @@ export class ImageCache {
       if (!want || want === recorded) return cached;
     }
     if (!source) throw new ImageChecksumError(`image ${imageId} is not in the image cache of ${this.shell.description} and no source was given`);
-    await this.shell.mkdirs(this.dir);
+    await runChecked(this.shell, ['mkdir', '-p', this.dir]);
     const tmp = `${final}.part-${randomBytes(4).toString('hex')}`;
     const sha256 = createHash('sha256');
     const md5 = expected.md5 ? createHash('md5') : null;

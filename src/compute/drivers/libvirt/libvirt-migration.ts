@@ -111,7 +111,7 @@ export class LibvirtMigration {
     const src = c.paths(uuid);
     const dst = guestPaths(t.instances_path, uuid);
     await runChecked(dest, ['rm', '-rf', '--', dst.dir]);
-    await dest.mkdirs(dst.dir);
+    await runChecked(dest, ['mkdir', '-p', dst.dir]);
     const cache = new ImageCache(dest, t.image_cache_dir);
     // Independent transfers run side by side (each SSH connection carries several channels).
     await Promise.all([

@@ -58,8 +58,7 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
   async init(host: string): Promise<void> {
     this.hostname = host;
     try {
-      await this.shell.mkdirs(this.opts.instancesPath);
-      await this.shell.mkdirs(this.cache.dir);
+      await runChecked(this.shell, ['mkdir', '-p', this.opts.instancesPath, this.cache.dir]);
       await this.hostInfo.refresh();
     } catch (e) {
       throw new DriverError(`libvirt: cannot use the hypervisor host ${this.shell.description} (${this.opts.uri}): ${message(e)}`, 'init');
@@ -81,7 +80,7 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
     await this.op('spawn', guest.uuid, async () => {
       if (await this.virsh.exists(guest.uuid)) throw new GuestExists(guest.uuid);
       try {
-        await this.shell.mkdirs(p.dir);
+        await runChecked(this.shell, ['mkdir', '-p', p.dir]);
         const boot = await this.resolveBoot(guest);
         await this.createRootDisk(guest, boot, p.disk);
         const rec = guestRecord(guest, boot);
@@ -329,7 +328,7 @@ export class LibvirtDriver implements ComputeDriver, DriverCore {
 
   async power(uuid: string): Promise<number> { return this.virsh.powerState(uuid); }
 
-  async fileExists(path: string): Promise<boolean> { return (await this.shell.stat(path)) !== null; }
+  async fileExists(path: string): Promise<boolean> { return (await this.shell.run(['test', '-e', path])).code === 0; }
 
   async readRecord(uuid: string): Promise<GuestRecord> {
     const p = this.paths(uuid);

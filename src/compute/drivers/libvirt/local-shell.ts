@@ -4,10 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CommandResult, HostFileStat, HostShell, RunOptions } from './host-shell';
+import { CommandResult, HostShell, RunOptions } from './host-shell';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
@@ -92,20 +92,6 @@ export class LocalShell implements HostShell {
       s.once('error', reject);
       s.once('open', () => { s.off('error', reject); resolve(s); });
     });
-  }
-
-  async stat(path: string): Promise<HostFileStat | null> {
-    try {
-      const st = await stat(path);
-      return { type: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', size: st.size };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-  }
-
-  async mkdirs(path: string): Promise<void> {
-    await mkdir(path, { recursive: true });
   }
 
   async close(): Promise<void> { /* nothing held */ }

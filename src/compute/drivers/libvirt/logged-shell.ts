@@ -5,7 +5,7 @@
  * by step. Arguments are logged quoted as the remote shell receives them; stdin and file contents
  * are never logged (a user_data or a password may be in them), only their sizes.
  */
-import type { CommandResult, HostFileStat, HostShell, RunOptions } from './host-shell';
+import type { CommandResult, HostShell, RunOptions } from './host-shell';
 import { shellJoin } from './shell-quote';
 
 const MAX_LOGGED_ARG = 200;
@@ -40,14 +40,6 @@ export class LoggedShell implements HostShell {
 
   download(path: string): Promise<NodeJS.ReadableStream> {
     return this.timed(`download ${path} (stream opened)`, () => this.inner.download(path));
-  }
-
-  stat(path: string): Promise<HostFileStat | null> {
-    return this.timed(`stat ${path}`, () => this.inner.stat(path), (st) => (st ? `${st.type}, ${st.size} bytes` : 'absent'));
-  }
-
-  mkdirs(path: string): Promise<void> {
-    return this.timed(`mkdir -p ${path}`, () => this.inner.mkdirs(path));
   }
 
   close(): Promise<void> {

@@ -19,7 +19,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client, ClientChannel, ConnectConfig, SFTPWrapper, utils as sshUtils } from 'ssh2';
-import { CommandResult, HostFileStat, HostShell, RunOptions } from './host-shell';
+import { CommandResult, HostShell, RunOptions } from './host-shell';
 import { DEFAULT_COMMAND_TIMEOUT_MS, HostCommandTimeoutError, HostShellError, checkArgv } from './local-shell';
 import { shellJoin } from './shell-quote';
 import { ParallelSftpWriter } from './sftp-writer';
@@ -242,39 +242,6 @@ export class SshShell implements HostShell {
       s.once('error', fail);
       s.once('open', () => { s.off('error', fail); resolve(s); });
     });
-  }
-
-  async stat(path: string): Promise<HostFileStat | null> {
-    const sftp = await this.sftp();
-    return new Promise((resolve, reject) => {
-      sftp.stat(path, (e, st) => {
-        if (e) return isNoSuchFile(e) ? resolve(null) : reject(this.fileError('stat', path, e));
-        resolve({ type: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other', size: st.size });
-      });
-    });
-  }
-
-  /** `mkdir -p` with SFTP requests: the missing directories from the deepest existing one down. */
-  async mkdirs(path: string): Promise<void> {
-    if (!path.startsWith('/')) throw new HostShellError(`${this.description}: cannot create ${path}: not an absolute path`);
-    const sftp = await this.sftp();
-    const parts = path.split('/').filter((p) => p !== '');
-    let have = parts.length;
-    for (; have > 0; have--) {
-      const st = await this.stat(`/${parts.slice(0, have).join('/')}`);
-      if (st?.type === 'directory') break;
-      if (st) throw new HostShellError(`${this.description}: cannot create ${path}: /${parts.slice(0, have).join('/')} is not a directory`);
-    }
-    for (let i = have + 1; i <= parts.length; i++) {
-      const dir = `/${parts.slice(0, i).join('/')}`;
-      await new Promise<void>((resolve, reject) => {
-        sftp.mkdir(dir, { mode: 0o755 }, (e) => {
-          if (!e) return resolve();
-          // Created meanwhile by someone else is fine; anything else is an error.
-          this.stat(dir).then((st) => (st?.type === 'directory' ? resolve() : reject(this.fileError('create', dir, e))), reject);
-        });
-      });
-    }
   }
 
   /**
@@ -541,9 +508,4 @@ export function sshOptionsFromConf(libvirt: {
     keepaliveIntervalMs: libvirt.ssh_keepalive_interval !== undefined ? libvirt.ssh_keepalive_interval * 1000 : undefined,
     commandTimeoutMs: libvirt.command_timeout !== undefined ? libvirt.command_timeout * 1000 : undefined,
   };
-}
-
-/** SFTP's SSH_FX_NO_SUCH_FILE (status 2), as ssh2 reports it. */
-function isNoSuchFile(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 2;
 }
