@@ -201,8 +201,8 @@ export class SshShell implements HostShell {
     const command = shellJoin(wrapped ? ['timeout', '-s', 'KILL', (Math.ceil(timeoutMs / 100) / 10 + 0.5).toString(), ...argv] : argv);
     await this.slots.take();
     try {
-      const channel = await this.openExec(command);
-      return await this.collect(channel, argv, timeoutMs, wrapped, opts.stdin);
+      const rec = await this.openExec(command);
+      return await this.collect(rec, argv, timeoutMs, wrapped, opts.stdin);
     } finally {
       this.slots.give();
     }
@@ -383,13 +383,19 @@ export class SshShell implements HostShell {
   }
 
   /** Opens an exec channel; when the cached connection turns out dead, reconnects once (the command has not started). */
-  private async openExec(command: string): Promise<ClientChannel> {
+  /**
+   * Opens an exec channel and starts recording it at once, inside ssh2's callback: a fast command's
+   * output, exit status and close can arrive in the same TCP read as the exec's success, and
+   * listeners attached later (after a promise resolution) missed them (seen: 'connection lost'
+   * for `true` under load, and lost stdout).
+   */
+  private async openExec(command: string): Promise<ExecRecording> {
     for (let attempt = 0; ; attempt++) {
       const conn = await this.connection();
       try {
-        return await new Promise<ClientChannel>((resolve, reject) => {
+        return await new Promise<ExecRecording>((resolve, reject) => {
           try {
-            conn.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+            conn.client.exec(command, (err, ch) => (err ? reject(err) : resolve(recordExec(ch))));
           } catch (e) {
             reject(e as Error);
           }
@@ -407,14 +413,12 @@ export class SshShell implements HostShell {
     }
   }
 
-  private collect(ch: ClientChannel, argv: string[], timeoutMs: number, wrapped: boolean, stdin?: string | Buffer): Promise<CommandResult> {
+  private collect(rec: ExecRecording, argv: string[], timeoutMs: number, wrapped: boolean, stdin?: string | Buffer): Promise<CommandResult> {
+    const { ch } = rec;
     return new Promise((resolve, reject) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let exitCode: number | null | undefined;
       let settled = false;
       const result = (): CommandResult => ({
-        stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: exitCode ?? null,
+        stdout: Buffer.concat(rec.out).toString('utf8'), stderr: Buffer.concat(rec.err).toString('utf8'), code: rec.exitCode ?? null,
       });
       const timer = setTimeout(() => {
         if (settled) return;
@@ -423,16 +427,12 @@ export class SshShell implements HostShell {
         ch.close();
         reject(new HostCommandTimeoutError(this.description, argv, timeoutMs, result()));
       }, timeoutMs);
-      ch.on('data', (b: Buffer) => out.push(b));
-      ch.stderr.on('data', (b: Buffer) => err.push(b));
-      ch.on('exit', (code: number | null) => { exitCode = typeof code === 'number' ? code : null; });
-      ch.on('error', () => { /* reported by close below */ });
-      ch.on('close', () => {
+      void rec.closed.then(() => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         const r = result();
-        if (exitCode === undefined) {
+        if (rec.exitCode === undefined) {
           // No exit status (not even a signal): the connection dropped under the command.
           reject(new HostShellError(`${this.description}: connection lost while running ${argv[0]}; it may or may not have run`));
         } else if (wrapped && (r.code === 126 || r.code === 127) && /^timeout: failed to run command/m.test(r.stderr)) {
@@ -508,4 +508,23 @@ export function sshOptionsFromConf(libvirt: {
     keepaliveIntervalMs: libvirt.ssh_keepalive_interval !== undefined ? libvirt.ssh_keepalive_interval * 1000 : undefined,
     commandTimeoutMs: libvirt.command_timeout !== undefined ? libvirt.command_timeout * 1000 : undefined,
   };
+}
+
+/** An exec channel with everything it delivered so far (see openExec). */
+interface ExecRecording {
+  ch: ClientChannel;
+  out: Buffer[];
+  err: Buffer[];
+  /** undefined until the exit status (or signal: null) arrives. */
+  exitCode: number | null | undefined;
+  closed: Promise<void>;
+}
+
+function recordExec(ch: ClientChannel): ExecRecording {
+  const rec: ExecRecording = { ch, out: [], err: [], exitCode: undefined, closed: new Promise((r) => ch.once('close', () => r())) };
+  ch.on('data', (b: Buffer) => rec.out.push(b));
+  ch.stderr.on('data', (b: Buffer) => rec.err.push(b));
+  ch.on('exit', (code: number | null) => { rec.exitCode = typeof code === 'number' ? code : null; });
+  ch.on('error', () => { /* reported by close */ });
+  return rec;
 }
